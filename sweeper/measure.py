@@ -1,0 +1,81 @@
+"""What the compiled step measures: named [R, layers] or [R] tensors, nothing written here.
+
+Kernel-gradient statistics describe how much each weight matrix is told to move; the bias
+gradient of a Dense layer is dL/dz summed over the batch, i.e. the back-propagated signal
+that reaches the layer (Glorot & Bengio 2010 track exactly this to see vanishing).
+"""
+
+import tensorflow as tf
+
+from sweeper.optim import run_norm
+
+LAYER_METRICS = (
+    "grad_norm",  # L2 norm of the kernel gradient, before clipping
+    "grad_var",  # variance of the kernel gradient's entries
+    "grad_max",  # largest |entry| of the kernel gradient
+    "grad_zero_frac",  # fraction of kernel-gradient entries that are exactly 0
+    "grad_norm_clipped",  # L2 norm of the kernel gradient after clipping
+    "bias_grad_norm",  # L2 norm of dL/db = back-propagated signal dL/dz
+    "weight_norm",  # L2 norm of the kernel
+    "update_ratio",  # |kernel update| / |kernel| of this step
+    "act_rms",  # RMS of the layer's output over the probe inputs
+    "dead_frac",  # fraction of units never active over the probe (ReLU-like hidden layers)
+)
+RUN_METRICS = (
+    "loss",  # training loss of this step's batch
+    "probe_loss",  # mean loss over the fixed probe inputs
+    "out_spread",  # std of the estimate over the probe / std of the target over it
+    "global_grad_norm",  # L2 norm of all gradients of the run, before clipping
+    "global_grad_norm_clipped",  # the same after clipping
+)
+
+
+def gradient_stats(params, grads, clipped, new_params) -> dict:
+    """Per-layer gradient and weight statistics; params alternate kernel, bias."""
+    kernels, new_kernels = params[0::2], new_params[0::2]
+    kernel_grads, bias_grads = grads[0::2], grads[1::2]
+    stats = {
+        "grad_norm": [run_norm(g) for g in kernel_grads],
+        "grad_var": [tf.math.reduce_variance(g, axis=[1, 2]) for g in kernel_grads],
+        "grad_max": [tf.reduce_max(tf.abs(g), axis=[1, 2]) for g in kernel_grads],
+        "grad_zero_frac": [
+            tf.reduce_mean(tf.cast(tf.equal(g, 0.0), g.dtype), axis=[1, 2])
+            for g in kernel_grads
+        ],
+        "grad_norm_clipped": [run_norm(g) for g in clipped[0::2]],
+        "bias_grad_norm": [run_norm(g) for g in bias_grads],
+        "weight_norm": [run_norm(w) for w in kernels],
+        "update_ratio": [
+            run_norm(new - w) / run_norm(w) for w, new in zip(kernels, new_kernels)
+        ],
+    }
+    return {name: tf.stack(values, axis=1) for name, values in stats.items()}
+
+
+def global_norm(grads) -> tf.Tensor:
+    """Joint L2 norm of all of a run's gradients, [R]."""
+    return tf.sqrt(tf.add_n([tf.square(run_norm(g)) for g in grads]))
+
+
+def probe_stats(pre_activations, outputs, estimate, target, relu_like: bool) -> dict:
+    """Activation RMS, dead units, loss and output spread over the probe inputs.
+
+    `pre_activations` and `outputs` hold each layer's z and h, [R, probe, units].
+    """
+    nan = tf.fill(tf.shape(estimate)[:1], float("nan"))
+    act_rms = [tf.sqrt(tf.reduce_mean(tf.square(h), axis=[1, 2])) for h in outputs]
+    dead = []
+    for z in pre_activations[:-1]:
+        never_active = tf.reduce_all(z <= 0.0, axis=1)  # [R, units]
+        dead.append(tf.reduce_mean(tf.cast(never_active, z.dtype), axis=1))
+    if not relu_like:
+        dead = [nan for _ in dead]
+    dead.append(nan)  # the output layer is linear
+    error = tf.reduce_mean(tf.square(target - estimate), axis=[1, 2])
+    spread = tf.math.reduce_std(estimate, axis=[1, 2]) / tf.math.reduce_std(target)
+    return {
+        "act_rms": tf.stack(act_rms, axis=1),
+        "dead_frac": tf.stack(dead, axis=1),
+        "probe_loss": error,
+        "out_spread": spread,
+    }

@@ -1,0 +1,206 @@
+"""Typed config: the dataclasses Hydra validates YAML against, and their range checks.
+
+Importing this module registers the schema with Hydra's ConfigStore. It must stay free of
+TensorFlow so that a bad config fails in well under a second.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from hydra.core.config_store import ConfigStore
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "elu", "gelu", "selu", "leaky_relu")
+INITS = (
+    "normal",
+    "truncated_normal",
+    "uniform",
+    "xavier",
+    "glorot_normal",
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+    "orthogonal",
+)
+OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop", "adagrad")
+CLIPS = ("none", "value", "norm", "global_norm")
+TASKS = ("identity",)
+MODELS = ("mlp",)
+
+# The fields each init reads; the others must stay unset so a typo'd scale is not ignored.
+INIT_SCALE_FIELD = {
+    "normal": "std",
+    "truncated_normal": "std",
+    "uniform": "limit",
+    "xavier": "gain",
+    "glorot_normal": "gain",
+    "he_normal": "gain",
+    "he_uniform": "gain",
+    "lecun_normal": "gain",
+    "orthogonal": "gain",
+}
+
+KERAS_DEFAULT_SCALE = {"std": 0.05, "limit": 0.05, "gain": 1.0}
+
+
+class ConfigError(ValueError):
+    """A user-facing config mistake; its message is one line naming key, value and rule."""
+
+
+def check(ok: bool, key: str, value: Any, allowed: str) -> None:
+    """Raise ConfigError worded like seaborn's argument checks unless `ok`."""
+    if not ok:
+        raise ConfigError(
+            f"The value for `{key}` must be {allowed}, but {value!r} was passed."
+        )
+
+
+def check_choice(key: str, value: str, options: tuple[str, ...]) -> None:
+    check(value in options, key, value, f"one of {list(options)}")
+
+
+def check_positive(key: str, value: float) -> None:
+    check(value > 0, key, value, "> 0")
+
+
+@dataclass
+class ModelConfig:
+    name: str = "mlp"
+    width: int = 16
+    activation: str = "relu"
+
+    def __post_init__(self) -> None:
+        check_choice("model", self.name, MODELS)
+        check(self.width >= 1, "model.width", self.width, "an integer >= 1")
+        check_choice("model.activation", self.activation, ACTIVATIONS)
+
+
+@dataclass
+class InitConfig:
+    name: str = "normal"
+    # Only the field INIT_SCALE_FIELD names may be set; unset means Keras' default.
+    std: Optional[float] = None  # normal, truncated_normal
+    limit: Optional[float] = None  # uniform
+    gain: Optional[float] = None  # variance-scaling inits and orthogonal
+    bias: float = 0.0  # constant bias, unless bias_like_weights
+    bias_like_weights: bool = False
+
+    def __post_init__(self) -> None:
+        check_choice("init", self.name, INITS)
+        scale_field = INIT_SCALE_FIELD[self.name]
+        for name in ("std", "limit", "gain"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            check(
+                name == scale_field,
+                f"init.{name}",
+                value,
+                f"unset for init={self.name} (it reads init.{scale_field})",
+            )
+            check_positive(f"init.{name}", value)
+
+    @property
+    def scale(self) -> float:
+        """The one number that sets this init's spread (std, limit or gain)."""
+        value = getattr(self, INIT_SCALE_FIELD[self.name])
+        return KERAS_DEFAULT_SCALE[INIT_SCALE_FIELD[self.name]] if value is None else value
+
+
+@dataclass
+class OptimizerConfig:
+    name: str = "sgd"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    rho: float = 0.9
+    epsilon: float = 1e-7
+    initial_accumulator: float = 0.1
+
+    def __post_init__(self) -> None:
+        check_choice("optimizer", self.name, OPTIMIZERS)
+        check_positive("optimizer.lr", self.lr)
+        for key in ("momentum", "beta_1", "beta_2", "rho"):
+            value = getattr(self, key)
+            check(0 <= value < 1, f"optimizer.{key}", value, "in [0, 1)")
+        check_positive("optimizer.epsilon", self.epsilon)
+        check(
+            self.initial_accumulator >= 0,
+            "optimizer.initial_accumulator",
+            self.initial_accumulator,
+            ">= 0",
+        )
+
+
+@dataclass
+class ClipConfig:
+    name: str = "value"
+    threshold: float = 4.5
+
+    def __post_init__(self) -> None:
+        check_choice("clip", self.name, CLIPS)
+        check_positive("clip.threshold", self.threshold)
+
+
+@dataclass
+class TaskConfig:
+    name: str = "identity"
+    batch_size: int = 1
+    output_scale: float = 2.0
+    probe_size: int = 256
+
+    def __post_init__(self) -> None:
+        check_choice("task", self.name, TASKS)
+        check(self.batch_size >= 1, "task.batch_size", self.batch_size, "an integer >= 1")
+        check(self.output_scale != 0, "task.output_scale", self.output_scale, "non-zero")
+        check(self.probe_size >= 2, "task.probe_size", self.probe_size, "an integer >= 2")
+
+
+@dataclass
+class VerdictConfig:
+    vanish_gain: float = 0.1
+    explode_gain: float = 10.0
+    vanish_update: float = 1e-5
+    explode_grad: float = 1e3
+    dead_frac: float = 0.5
+    collapse_spread: float = 0.1
+    collapse_loss: float = 0.5
+
+    def __post_init__(self) -> None:
+        for key, value in vars(self).items():
+            check_positive(f"verdict.{key}", value)
+        check(
+            self.vanish_gain < 1 < self.explode_gain,
+            "verdict.vanish_gain",
+            self.vanish_gain,
+            f"< 1 < verdict.explode_gain ({self.explode_gain})",
+        )
+        check(self.dead_frac <= 1, "verdict.dead_frac", self.dead_frac, "in (0, 1]")
+
+
+@dataclass
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    init: InitConfig = field(default_factory=InitConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    clip: ClipConfig = field(default_factory=ClipConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
+    verdict: VerdictConfig = field(default_factory=VerdictConfig)
+    depth: int = 3
+    steps: int = 10_000
+    seed: int = 0
+    log_every: int = 100
+
+    def __post_init__(self) -> None:
+        check(self.depth >= 1, "depth", self.depth, "an integer >= 1")
+        check(self.steps >= 1, "steps", self.steps, "an integer >= 1")
+        check(self.seed >= 0, "seed", self.seed, "an integer >= 0")
+        check(self.log_every >= 0, "log_every", self.log_every, "an integer >= 0")
+
+
+def register() -> None:
+    """Make `config_schema` available to conf/config.yaml's defaults list."""
+    ConfigStore.instance().store(name="config_schema", node=Config)
+
+
+register()
