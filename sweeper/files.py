@@ -1,0 +1,82 @@
+"""The per-run file contract: what metrics.csv and run.json hold, and how they are written.
+
+Files are written to a temporary name and renamed into place, so a reader never sees half a
+file; a run is complete only once its run.json exists and says so.
+"""
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sweeper.measure import LAYER_METRICS, RUN_METRICS
+
+METRICS_FILE = "metrics.csv"
+RUN_FILE = "run.json"
+# Long format: one row per (logged step, layer), after the run's swept settings.
+METRICS_COLUMNS = ("step", "layer", *LAYER_METRICS, *RUN_METRICS)
+
+
+def metrics_table(steps, layer: dict, run: dict, settings: dict) -> pd.DataFrame:
+    """One run's measurements as a long table; `layer` arrays are [K, layers]."""
+    n_steps, n_layers = layer[LAYER_METRICS[0]].shape
+    columns = {key: [value] * (n_steps * n_layers) for key, value in settings.items()}
+    columns["step"] = np.repeat(steps, n_layers)
+    columns["layer"] = np.tile(np.arange(n_layers), n_steps)
+    for name in LAYER_METRICS:
+        columns[name] = layer[name].reshape(-1)
+    for name in RUN_METRICS:
+        columns[name] = np.repeat(run[name], n_layers)
+    return pd.DataFrame(columns)
+
+
+def _atomic_write(path: Path, write) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="") as handle:
+            write(handle)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    """Write a table as CSV, atomically; floats keep float32 precision."""
+    _atomic_write(path, lambda h: table.to_csv(h, index=False, float_format="%.9g"))
+
+
+def write_json(record: dict, path: Path) -> None:
+    """Write a record as JSON, atomically; NaN and inf become null."""
+    text = json.dumps(_finite(record), indent=2, sort_keys=False)
+    _atomic_write(path, lambda h: h.write(text + "\n"))
+
+
+def _finite(value):
+    """Strict JSON has no NaN or inf: map them to null, recursively."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def read_run(job_dir: Path) -> dict | None:
+    """A job's run.json, or None when the run is missing or incomplete."""
+    path = Path(job_dir) / RUN_FILE
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if record.get("complete") else None

@@ -1,0 +1,149 @@
+"""Check every value of a command line against the schema before anything trains.
+
+Hydra reports bad overrides in several lines and only when it reaches the job; sweeper
+composes the config once per distinct swept value first, so `depth=abc`, `dept=3`,
+`init=xavir` or `depth=2,0` stop in well under a second with one line that names the key,
+the value and what is allowed.
+"""
+
+import dataclasses
+import typing
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import (
+    ConfigCompositionException,
+    MissingConfigException,
+    OverrideParseException,
+)
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sweeper.schema import Config, ConfigError
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+
+
+def typed(cfg: DictConfig) -> Config:
+    """The composed config as a validated Config; ConfigError names the first problem."""
+    unknown = sorted(set(cfg.keys()) - {f.name for f in dataclasses.fields(Config)})
+    if unknown:
+        key = unknown[0]
+        raise ConfigError(
+            f"Unknown key `{key}` (value {cfg[key]!r}); allowed top-level keys are "
+            f"{sorted(f.name for f in dataclasses.fields(Config))}."
+        )
+    return OmegaConf.to_object(cfg)
+
+
+def grid(overrides: list[str], multirun: bool, conf_dir: Path) -> list[list[str]]:
+    """Override lists that between them try every value of every swept key once."""
+    parser = OverridesParser.create()
+    try:
+        parsed = parser.parse_overrides(overrides)
+    except OverrideParseException as exc:
+        raise ConfigError(f"Cannot parse the overrides {overrides}: {_first_line(exc)}")
+    values: dict[str, list[str]] = {}
+    for override in parsed:
+        key = override.get_key_element()
+        if key.startswith("hydra.") or key.startswith("hydra/"):
+            continue  # Hydra's own settings: Hydra checks them
+        if override.is_sweep_override():
+            if not multirun:
+                raise ConfigError(
+                    f"The value for `{key}` must be a single value without --multirun "
+                    f"(-m), but {override.input_line.partition('=')[2]!r} was passed."
+                )
+            swept = list(override.sweep_string_iterator())
+            if not swept:
+                raise ConfigError(f"The sweep for `{key}` must list at least one value.")
+            values[key] = swept
+        else:
+            values[key] = [override.get_value_element_as_str()]
+    if multirun:
+        for key, text in _default_grid(conf_dir).items():
+            values.setdefault(key, text.split(","))
+    base = {key: vals[0] for key, vals in values.items()}
+    lists = [_as_list(base)]
+    for key, vals in values.items():
+        for value in vals[1:]:
+            lists.append(_as_list({**base, key: value}))
+    return lists
+
+
+def _as_list(settings: dict) -> list[str]:
+    return [f"{key}={value}" for key, value in settings.items()]
+
+
+def _default_grid(conf_dir: Path) -> dict:
+    """`hydra.sweeper.params` of the primary config: the grid `-m` runs by default."""
+    cfg = OmegaConf.load(conf_dir / "config.yaml")
+    params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
+    return {str(k): str(v) for k, v in params.items()}
+
+
+def check(overrides: list[str], multirun: bool, conf_dir: Path = CONF_DIR) -> None:
+    """Raise ConfigError for the first override list that does not make a valid config."""
+    lists = grid(overrides, multirun, conf_dir)
+    with initialize_config_dir(str(conf_dir), version_base="1.3"):
+        for override_list in lists:
+            try:
+                typed(compose("config", overrides=override_list))
+            except ConfigError:
+                raise
+            except (ConfigCompositionException, MissingConfigException) as exc:
+                raise ConfigError(explain(exc, override_list)) from None
+            except OmegaConfBaseException as exc:
+                raise ConfigError(explain(exc, override_list)) from None
+
+
+def explain(exc: Exception, overrides: list[str]) -> str:
+    """One line for a Hydra/OmegaConf composition error: key, value, what is allowed."""
+    given = dict(o.lstrip("+~").split("=", 1) for o in overrides if "=" in o)
+    if isinstance(exc, MissingConfigException) and exc.options is not None:
+        group = (exc.missing_cfg_file or "").split("/")[0]
+        value = given.get(group, (exc.missing_cfg_file or "").split("/")[-1])
+        return (
+            f"The value for `{group}` must be one of {sorted(exc.options)}, "
+            f"but {value!r} was passed."
+        )
+    cause = exc.__cause__ or exc
+    key = getattr(cause, "full_key", None) or ""
+    if "is not in struct" in str(cause) or "Could not override" in str(exc) or (
+        type(cause).__name__ == "ConfigAttributeError"
+    ):
+        parent, _, _ = key.rpartition(".")
+        return (
+            f"Unknown key `{key}` (value {given.get(key)!r}); allowed keys"
+            f"{' in `' + parent + '`' if parent else ''} are {_allowed_keys(parent)}."
+        )
+    if key:
+        return (
+            f"The value for `{key}` must be {_type_name(key)}, "
+            f"but {given.get(key, getattr(cause, 'value', None))!r} was passed."
+        )
+    return _first_line(exc)
+
+
+def _allowed_keys(parent: str) -> list[str]:
+    node = Config
+    for part in filter(None, parent.split(".")):
+        node = {f.name: f.type for f in dataclasses.fields(node)}.get(part, node)
+    return sorted(f.name for f in dataclasses.fields(node))
+
+
+def _type_name(key: str) -> str:
+    node = Config
+    for part in key.split("."):
+        if not dataclasses.is_dataclass(node):
+            break
+        node = {f.name: f.type for f in dataclasses.fields(node)}.get(part)
+    node = next((a for a in typing.get_args(node) if a is not type(None)), node)
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(
+        node, "valid"
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]

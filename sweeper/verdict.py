@@ -1,0 +1,69 @@
+"""Turn one run's measurements into figures, flags and a verdict.
+
+Vanishing and exploding are judged on the back-propagated signal dL/dz (the bias gradient),
+not on the ratio of first- to last-layer weight gradients: in a ReLU net without bias the
+forward growth of activations cancels the backward decay, so that ratio stays near 1 while
+the signal vanishes (Glorot & Bengio 2010, sec. 4.2.1). The signal's per-layer gain says
+whether it decays through the layers; the first layer's update-to-weight ratio says whether
+that decay actually stops the first layer from learning.
+"""
+
+import numpy as np
+
+from sweeper import task
+from sweeper.schema import TaskConfig, VerdictConfig
+
+VERDICTS = ("failed", "diverged", "exploding", "vanishing", "dead", "collapsed", "healthy")
+FLAGS = ("diverged", "exploding", "vanishing", "dead", "collapsed")  # in verdict priority
+EARLY = 0.1  # fraction of training that counts as "the start" for start-of-training figures
+
+
+def figures(layer: dict, run: dict, steps: np.ndarray, task_cfg: TaskConfig) -> dict:
+    """Key figures of one run from its [K, layers] and [K] measurement arrays."""
+    early = steps <= max(EARLY * steps[-1], steps[min(1, len(steps) - 1)])
+    signal = layer["bias_grad_norm"]
+    depth = signal.shape[1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Geometric-mean gain per layer of dL/dz from the output layer back to the first.
+        gains = (signal[:, 0] / signal[:, -1]) ** (1.0 / max(depth - 1, 1))
+    probe = task.probe_inputs(task_cfg)
+    baseline = float(np.var(task.target(probe)))  # loss of the best constant estimate
+    dead = layer["dead_frac"][-1, :-1]
+    return {
+        "final_loss": float(run["probe_loss"][-1]),
+        "baseline_loss": baseline,
+        "out_spread": float(run["out_spread"][-1]),
+        "signal_gain": _median(gains) if depth > 1 else 1.0,
+        "first_update_ratio": _median(layer["update_ratio"][:, 0]),
+        "first_grad_std_start": _median(np.sqrt(layer["grad_var"][early, 0])),
+        "first_grad_norm_max": _max(layer["grad_norm"][:, 0]),
+        "max_dead_frac": float(np.nanmax(dead)) if np.isfinite(dead).any() else None,
+    }
+
+
+def _median(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else float("nan")
+
+
+def _max(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.max(finite)) if finite.size else float("nan")
+
+
+def judge(figs: dict, diverged_at: int, thresholds: VerdictConfig) -> tuple[str, dict]:
+    """The verdict and one boolean flag per condition."""
+    t = thresholds
+    flags = {
+        "diverged": diverged_at >= 0,
+        "exploding": figs["signal_gain"] > t.explode_gain
+        or figs["first_grad_norm_max"] > t.explode_grad,
+        "vanishing": figs["signal_gain"] < t.vanish_gain
+        and figs["first_update_ratio"] < t.vanish_update,
+        "dead": (figs["max_dead_frac"] or 0.0) > t.dead_frac,
+        "collapsed": figs["out_spread"] < t.collapse_spread
+        and figs["final_loss"] > t.collapse_loss * figs["baseline_loss"],
+    }
+    flags = {name: bool(value) for name, value in flags.items()}
+    verdict = next((name for name in FLAGS if flags[name]), "healthy")
+    return verdict, flags
