@@ -1,4 +1,4 @@
-"""sweeper: measure which network settings make gradients vanish or explode, and what fixes it."""
+"""sweeper: which settings make gradients vanish or explode, and what fixes it."""
 
 import os
 

@@ -1,4 +1,4 @@
-"""`python -m sweeper [-m] key=value ...`: check the command line, then hand it to Hydra.
+"""`python -m sweeper [-m] key=value ...`: check the command line, then run Hydra.
 
 Only this module (and the report callback) touches Hydra; the engine gets typed configs.
 """
@@ -25,7 +25,7 @@ def train_job(cfg: DictConfig) -> None:
 
 
 def job_settings(overrides: list[str]) -> dict:
-    """The job's own overrides, `init=xavier` -> {"init": "xavier"}; Hydra's keys left out."""
+    """The job's overrides as a dict: `init=xavier` -> {"init": "xavier"}."""
     settings = {}
     for override in overrides:
         key, _, value = override.lstrip("+~").partition("=")
@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> None:
     from hydra._internal.utils import get_args_parser
 
     args = get_args_parser().parse_args(argv)
-    asks_hydra = args.help or args.hydra_help or args.info or args.cfg or args.shell_completion
+    asks_hydra = (
+        args.help or args.hydra_help or args.info or args.cfg or args.shell_completion
+    )
     if not asks_hydra:
         try:
             preflight.check(args.overrides, args.multirun)

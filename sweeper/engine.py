@@ -1,10 +1,10 @@
-"""The compiled training loop: R runs of one shape trained together, measured as they go.
+"""The compiled training loop: R runs of one shape trained together, measured en route.
 
-Runs that share a `Shape` share one XLA program. Their weights are stacked along a leading
-run axis ([R, in, out]) and carried through the loop as tensors; everything that may differ
-between them (initial weights, data, learning rate, clip threshold, ...) is a per-run tensor.
-Each run's loss is its own, so summing them before one gradient call keeps runs independent.
-A run with a single run (R = 1) is the per-job path.
+Runs that share a `Shape` share one XLA program. Their weights are stacked along a
+leading run axis ([R, in, out]) and carried through the loop as tensors; everything that
+may differ between them (initial weights, data, learning rate, clip threshold, ...) is a
+per-run tensor. Each run's loss is its own, so summing them before one gradient call
+keeps runs independent. A group of one run (R = 1) is the per-job path.
 """
 
 import math
@@ -80,7 +80,9 @@ class Measurements:
     steps: np.ndarray  # [K] logged steps
     layer: dict  # name -> [K, R, layers]
     run: dict  # name -> [K, R]
-    diverged_at: np.ndarray  # [R] first step with a non-finite loss or gradient, -1 if none
+    diverged_at: (
+        np.ndarray
+    )  # [R] first step with a non-finite loss or gradient, -1 if none
     seconds: float  # wall time of the group: compile + train + transfer
 
 
@@ -137,10 +139,10 @@ def _program(shape: Shape):
 
 
 def _loop(shape: Shape):
-    """Build the whole-run loop: an outer loop over log points, an inner one of plain steps.
+    """The whole-run loop: an outer loop over log points, an inner one of plain steps.
 
-    Logging sits outside the inner loop rather than behind a per-step `if`: inside an XLA
-    loop such a branch copies the whole log buffer every step (measured 3.5x slower).
+    Logging sits outside the inner loop rather than behind a per-step `if`: inside an
+    XLA loop such a branch copies the whole log buffer every step (3.5x slower).
     """
     act = registry.activation(shape.activation)
     relu_like = shape.activation in registry.RELU_LIKE
@@ -173,14 +175,18 @@ def _loop(shape: Shape):
             p_new, s_new = optim.update(shape.optimizer, p, g, s, hp, t)
             new_params.append(p_new)
             new_slots.append(s_new)
-        # A run whose loss or gradients stop being finite keeps its last finite state, so
-        # its files stay valid and its neighbours in the group never see its NaNs.
+        # A run whose loss or gradients stop being finite keeps its last finite state,
+        # so its files stay valid and its neighbours in the group never see its NaNs.
         finite = tf.math.is_finite(losses)
         for g in grads:
-            finite &= tf.reduce_all(tf.math.is_finite(g), axis=list(range(1, g.shape.rank)))
+            finite &= tf.reduce_all(
+                tf.math.is_finite(g), axis=list(range(1, g.shape.rank))
+            )
         keep = lambda new, old: tf.where(optim.per_run(finite, new), new, old)  # noqa: E731
         new_params = [keep(n, o) for n, o in zip(new_params, params)]
-        new_slots = [[keep(n, o) for n, o in zip(ns, os)] for ns, os in zip(new_slots, slots)]
+        new_slots = [
+            [keep(n, o) for n, o in zip(ns, os)] for ns, os in zip(new_slots, slots)
+        ]
         diverged_at = tf.where(
             (diverged_at < 0) & ~finite, tf.cast(t, diverged_at.dtype), diverged_at
         )
@@ -222,8 +228,11 @@ def _loop(shape: Shape):
                     params, slots, diverged_at, inputs[t], t, hp, measured=False
                 )
                 t += 1
-        # The last row measures the trained weights; its update is computed, not applied.
-        _, stats = logged_step(params, slots, diverged_at, inputs, shape.steps, probe, hp)
+        # The last row measures the trained weights; its update is computed, never
+        # applied.
+        _, stats = logged_step(
+            params, slots, diverged_at, inputs, shape.steps, probe, hp
+        )
         logs = {n: logs[n].write(n_logged, stats[n]) for n in names}
         stacked = {n: logs[n].stack() for n in names}
         layer = {n: stacked[n] for n in measure.LAYER_METRICS}

@@ -1,7 +1,7 @@
-"""The per-run file contract: what metrics.csv and run.json hold, and how they are written.
+"""The per-run file contract: what metrics.csv and run.json hold, and how to write them.
 
-Files are written to a temporary name and renamed into place, so a reader never sees half a
-file; a run is complete only once its run.json exists and says so.
+Files are written to a temporary name and renamed into place, so a reader never sees
+half a file; a run is complete only once its run.json exists and says so.
 """
 
 import json

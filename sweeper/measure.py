@@ -1,8 +1,9 @@
-"""What the compiled step measures: named [R, layers] or [R] tensors, nothing written here.
+"""What the compiled step measures: named [R, layers] or [R] tensors; no file I/O here.
 
-Kernel-gradient statistics describe how much each weight matrix is told to move; the bias
-gradient of a Dense layer is dL/dz summed over the batch, i.e. the back-propagated signal
-that reaches the layer (Glorot & Bengio 2010 track exactly this to see vanishing).
+Kernel-gradient statistics describe how much each weight matrix is told to move; the
+bias gradient of a Dense layer is dL/dz summed over the batch, i.e. the back-propagated
+signal that reaches the layer (Glorot & Bengio 2010 track exactly this to see
+vanishing).
 """
 
 import tensorflow as tf
@@ -19,7 +20,7 @@ LAYER_METRICS = (
     "weight_norm",  # L2 norm of the kernel
     "update_ratio",  # |kernel update| / |kernel| of this step
     "act_rms",  # RMS of the layer's output over the probe inputs
-    "dead_frac",  # fraction of units never active over the probe (ReLU-like hidden layers)
+    "dead_frac",  # fraction of units never active on the probe (ReLU-like layers)
 )
 RUN_METRICS = (
     "loss",  # training loss of this step's batch

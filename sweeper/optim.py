@@ -1,9 +1,10 @@
 """Clipping and optimizer updates as pure functions of stacked tensors.
 
-Every tensor carries a leading run axis R, and every hyperparameter is a [R] tensor, so runs
-with different learning rates or thresholds share one compiled program. The update rules are
-Keras' own (keras/src/optimizers/*.py), rewritten functionally because Keras optimizers hold
-one scalar learning rate per variable; tests/test_optim.py checks them against Keras.
+Every tensor carries a leading run axis R, and every hyperparameter is a [R] tensor, so
+runs with different learning rates or thresholds share one compiled program. The update
+rules are Keras' own (keras/src/optimizers/*.py), rewritten functionally because Keras
+optimizers hold one scalar learning rate per variable; tests/test_optim.py checks them
+against Keras.
 """
 
 import tensorflow as tf
@@ -21,11 +22,14 @@ def run_norm(tensor: tf.Tensor) -> tf.Tensor:
 
 
 def clip(name: str, grads: list, threshold: tf.Tensor) -> list:
-    """Clip each run's gradients: none, by value, by norm per tensor, or by global norm."""
+    """Clip each run's gradients: none, by value, by norm per tensor, by global norm."""
     if name == "none":
         return list(grads)
     if name == "value":
-        return [tf.clip_by_value(g, -per_run(threshold, g), per_run(threshold, g)) for g in grads]
+        return [
+            tf.clip_by_value(g, -per_run(threshold, g), per_run(threshold, g))
+            for g in grads
+        ]
     if name == "norm":
         return [g * per_run(_shrink(run_norm(g), threshold), g) for g in grads]
     if name == "global_norm":
@@ -48,14 +52,17 @@ def slot_count(name: str) -> int:
 def init_slots(name: str, params: list, hp: dict) -> list:
     """Initial optimizer state: one list of slot tensors per parameter."""
     if name == "adagrad":
-        return [[tf.ones_like(p) * per_run(hp["initial_accumulator"], p)] for p in params]
+        return [
+            [tf.ones_like(p) * per_run(hp["initial_accumulator"], p)] for p in params
+        ]
     return [[tf.zeros_like(p) for _ in range(slot_count(name))] for p in params]
 
 
 def update(name: str, param, grad, slots: list, hp: dict, step: tf.Tensor):
     """One optimizer step for one stacked parameter; returns (new param, new slots).
 
-    `step` counts updates already applied (Keras' `iterations`), for Adam's bias correction.
+    `step` counts updates already applied (Keras' `iterations`), for Adam's bias
+    correction.
     """
     lr = per_run(hp["lr"], param)
     eps = per_run(hp["epsilon"], param)

@@ -2,8 +2,8 @@
 
 Hydra reports bad overrides in several lines and only when it reaches the job; sweeper
 composes the config once per distinct swept value first, so `depth=abc`, `dept=3`,
-`init=xavir` or `depth=2,0` stop in well under a second with one line that names the key,
-the value and what is allowed.
+`init=xavir` or `depth=2,0` stop in well under a second with one line that names the
+key, the value and what is allowed.
 """
 
 import dataclasses
@@ -26,7 +26,7 @@ CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
 
 def typed(cfg: DictConfig) -> Config:
-    """The composed config as a validated Config; ConfigError names the first problem."""
+    """The composed config as a validated Config; ConfigError names the first fault."""
     unknown = sorted(set(cfg.keys()) - {f.name for f in dataclasses.fields(Config)})
     if unknown:
         key = unknown[0]
@@ -57,7 +57,9 @@ def grid(overrides: list[str], multirun: bool, conf_dir: Path) -> list[list[str]
                 )
             swept = list(override.sweep_string_iterator())
             if not swept:
-                raise ConfigError(f"The sweep for `{key}` must list at least one value.")
+                raise ConfigError(
+                    f"The sweep for `{key}` must list at least one value."
+                )
             values[key] = swept
         else:
             values[key] = [override.get_value_element_as_str()]
@@ -84,7 +86,7 @@ def _default_grid(conf_dir: Path) -> dict:
 
 
 def check(overrides: list[str], multirun: bool, conf_dir: Path = CONF_DIR) -> None:
-    """Raise ConfigError for the first override list that does not make a valid config."""
+    """Raise ConfigError for the first override list that makes an invalid config."""
     lists = grid(overrides, multirun, conf_dir)
     with initialize_config_dir(str(conf_dir), version_base="1.3"):
         for override_list in lists:
@@ -110,8 +112,10 @@ def explain(exc: Exception, overrides: list[str]) -> str:
         )
     cause = exc.__cause__ or exc
     key = getattr(cause, "full_key", None) or ""
-    if "is not in struct" in str(cause) or "Could not override" in str(exc) or (
-        type(cause).__name__ == "ConfigAttributeError"
+    if (
+        "is not in struct" in str(cause)
+        or "Could not override" in str(exc)
+        or (type(cause).__name__ == "ConfigAttributeError")
     ):
         parent, _, _ = key.rpartition(".")
         return (
@@ -140,9 +144,12 @@ def _type_name(key: str) -> str:
             break
         node = {f.name: f.type for f in dataclasses.fields(node)}.get(part)
     node = next((a for a in typing.get_args(node) if a is not type(None)), node)
-    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(
-        node, "valid"
-    )
+    return {
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        str: "a string",
+    }.get(node, "valid")
 
 
 def _first_line(exc: Exception) -> str:

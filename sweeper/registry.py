@@ -14,7 +14,7 @@ def seed_for(seed: int, *path: int) -> int:
 
 
 def weight_initializer(init: InitConfig, seed: int):
-    """The Keras initializer that `init=<name>` selects, scaled by its std/limit/gain."""
+    """The Keras initializer `init=<name>` selects, scaled by its std, limit or gain."""
     import keras
 
     inits = keras.initializers
@@ -31,7 +31,9 @@ def weight_initializer(init: InitConfig, seed: int):
         "he_normal": lambda: inits.VarianceScaling(
             2.0 * gain2, "fan_in", "truncated_normal", seed
         ),
-        "he_uniform": lambda: inits.VarianceScaling(2.0 * gain2, "fan_in", "uniform", seed),
+        "he_uniform": lambda: inits.VarianceScaling(
+            2.0 * gain2, "fan_in", "uniform", seed
+        ),
         "lecun_normal": lambda: inits.VarianceScaling(
             gain2, "fan_in", "truncated_normal", seed
         ),
@@ -43,7 +45,7 @@ def weight_initializer(init: InitConfig, seed: int):
 def initial_weights(
     init: InitConfig, sizes: list[int], seed: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(kernel, bias) of every Dense layer between consecutive `sizes`, as float32 arrays."""
+    """(kernel, bias) of each Dense layer between consecutive `sizes`, float32."""
     layers = []
     for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         kernel = weight_initializer(init, seed_for(seed, layer, 0))((fan_in, fan_out))
@@ -51,9 +53,7 @@ def initial_weights(
             bias = weight_initializer(init, seed_for(seed, layer, 1))((fan_out,))
         else:
             bias = np.full((fan_out,), init.bias)
-        layers.append(
-            (np.asarray(kernel, np.float32), np.asarray(bias, np.float32))
-        )
+        layers.append((np.asarray(kernel, np.float32), np.asarray(bias, np.float32)))
     return layers
 
 
@@ -73,6 +73,6 @@ def activation(name: str):
     }[name]
 
 
-# Activations whose negative side passes (almost) no gradient: a unit that is never in the
-# positive regime over the probe inputs counts as dead.
+# Activations whose negative side passes (almost) no gradient: a unit that is never in
+# the positive regime over the probe inputs counts as dead.
 RELU_LIKE = ("relu", "elu", "gelu", "selu", "leaky_relu")

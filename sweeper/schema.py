@@ -1,7 +1,7 @@
 """Typed config: the dataclasses Hydra validates YAML against, and their range checks.
 
-Importing this module registers the schema with Hydra's ConfigStore. It must stay free of
-TensorFlow so that a bad config fails in well under a second.
+Importing this module registers the schema with Hydra's ConfigStore. It must stay free
+of TensorFlow so that a bad config fails in well under a second.
 """
 
 from dataclasses import dataclass, field
@@ -26,7 +26,8 @@ CLIPS = ("none", "value", "norm", "global_norm")
 TASKS = ("identity",)
 MODELS = ("mlp",)
 
-# The fields each init reads; the others must stay unset so a typo'd scale is not ignored.
+# The field each init reads; the others must stay unset, so a misplaced scale is an
+# error.
 INIT_SCALE_FIELD = {
     "normal": "std",
     "truncated_normal": "std",
@@ -43,7 +44,7 @@ KERAS_DEFAULT_SCALE = {"std": 0.05, "limit": 0.05, "gain": 1.0}
 
 
 class ConfigError(ValueError):
-    """A user-facing config mistake; its message is one line naming key, value and rule."""
+    """A user's config mistake; its message is one line: key, value and rule."""
 
 
 def check(ok: bool, key: str, value: Any, allowed: str) -> None:
@@ -103,7 +104,9 @@ class InitConfig:
     def scale(self) -> float:
         """The one number that sets this init's spread (std, limit or gain)."""
         value = getattr(self, INIT_SCALE_FIELD[self.name])
-        return KERAS_DEFAULT_SCALE[INIT_SCALE_FIELD[self.name]] if value is None else value
+        return (
+            KERAS_DEFAULT_SCALE[INIT_SCALE_FIELD[self.name]] if value is None else value
+        )
 
 
 @dataclass
@@ -151,9 +154,15 @@ class TaskConfig:
 
     def __post_init__(self) -> None:
         check_choice("task", self.name, TASKS)
-        check(self.batch_size >= 1, "task.batch_size", self.batch_size, "an integer >= 1")
-        check(self.output_scale != 0, "task.output_scale", self.output_scale, "non-zero")
-        check(self.probe_size >= 2, "task.probe_size", self.probe_size, "an integer >= 2")
+        check(
+            self.batch_size >= 1, "task.batch_size", self.batch_size, "an integer >= 1"
+        )
+        check(
+            self.output_scale != 0, "task.output_scale", self.output_scale, "non-zero"
+        )
+        check(
+            self.probe_size >= 2, "task.probe_size", self.probe_size, "an integer >= 2"
+        )
 
 
 @dataclass

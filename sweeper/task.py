@@ -1,7 +1,7 @@
-"""The learning task: its training inputs, its target and the probe inputs that measure it.
+"""The learning task: training inputs, target, and the probe inputs that measure it.
 
-Only the question's identity task exists so far: x ~ U(-1, 1), target = x. The estimate is
-`output_scale * network output`, as in the question's `estimate0 = 2.0*O2_0`.
+Only the question's identity task exists so far: x ~ U(-1, 1), target = x. The estimate
+is `output_scale * network output`, as in the question's `estimate0 = 2.0*O2_0`.
 """
 
 import numpy as np
@@ -15,16 +15,18 @@ DATA_STREAM = 0xDA7A  # keeps the data seed independent of the layer seeds
 
 
 def training_inputs(task: TaskConfig, steps: int, seed: int) -> np.ndarray:
-    """Inputs of every step of one run, [steps + 1, batch, 1] (one extra for the last probe).
+    """Inputs of each step of one run, [steps + 1, batch, 1] (+1: the last measurement).
 
-    Drawn with TensorFlow's stateless RNG from the run's own seed, so a run sees the same
-    data whether it trains alone or stacked with others.
+    Drawn with TensorFlow's stateless RNG from the run's own seed, so a run sees the
+    same data whether it trains alone or stacked with others.
     """
     import tensorflow as tf
 
     shape = [steps + 1, task.batch_size, IN_DIM]
     seed_pair = [seed_for(seed, DATA_STREAM), 0]
-    return tf.random.stateless_uniform(shape, seed_pair, minval=-1.0, maxval=1.0).numpy()
+    return tf.random.stateless_uniform(
+        shape, seed_pair, minval=-1.0, maxval=1.0
+    ).numpy()
 
 
 def probe_inputs(task: TaskConfig) -> np.ndarray:

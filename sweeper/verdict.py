@@ -1,11 +1,11 @@
 """Turn one run's measurements into figures, flags and a verdict.
 
-Vanishing and exploding are judged on the back-propagated signal dL/dz (the bias gradient),
-not on the ratio of first- to last-layer weight gradients: in a ReLU net without bias the
-forward growth of activations cancels the backward decay, so that ratio stays near 1 while
-the signal vanishes (Glorot & Bengio 2010, sec. 4.2.1). The signal's per-layer gain says
-whether it decays through the layers; the first layer's update-to-weight ratio says whether
-that decay actually stops the first layer from learning.
+Vanishing and exploding are judged on the back-propagated signal dL/dz (the bias
+gradient), not on the ratio of first- to last-layer weight gradients: in a ReLU net
+without bias the forward growth of activations cancels the backward decay, so that ratio
+stays near 1 while the signal vanishes (Glorot & Bengio 2010, sec. 4.2.1). The signal's
+per-layer gain says whether it decays through the layers; the first layer's update-to-
+weight ratio says whether that decay actually stops the first layer from learning.
 """
 
 import numpy as np
@@ -13,9 +13,17 @@ import numpy as np
 from sweeper import task
 from sweeper.schema import TaskConfig, VerdictConfig
 
-VERDICTS = ("failed", "diverged", "exploding", "vanishing", "dead", "collapsed", "healthy")
-FLAGS = ("diverged", "exploding", "vanishing", "dead", "collapsed")  # in verdict priority
-EARLY = 0.1  # fraction of training that counts as "the start" for start-of-training figures
+VERDICTS = (
+    "failed",
+    "diverged",
+    "exploding",
+    "vanishing",
+    "dead",
+    "collapsed",
+    "healthy",
+)
+FLAGS = VERDICTS[1:-1]  # the conditions, in verdict priority
+EARLY = 0.1  # fraction of training that counts as "the start" for start-of-run figures
 
 
 def figures(layer: dict, run: dict, steps: np.ndarray, task_cfg: TaskConfig) -> dict:
@@ -24,7 +32,7 @@ def figures(layer: dict, run: dict, steps: np.ndarray, task_cfg: TaskConfig) -> 
     signal = layer["bias_grad_norm"]
     depth = signal.shape[1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        # Geometric-mean gain per layer of dL/dz from the output layer back to the first.
+        # Geometric-mean gain per layer of dL/dz, from the output layer to the first.
         gains = (signal[:, 0] / signal[:, -1]) ** (1.0 / max(depth - 1, 1))
     probe = task.probe_inputs(task_cfg)
     baseline = float(np.var(task.target(probe)))  # loss of the best constant estimate

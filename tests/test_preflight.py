@@ -1,0 +1,98 @@
+"""Bad command lines fail before training with one line: key, value and rule."""
+
+import subprocess
+import sys
+
+import pytest
+
+from sweeper import preflight
+from sweeper.schema import ConfigError
+
+BAD = [
+    (["depth=abc"], r"`depth` must be an integer, but 'abc' was passed"),
+    (["dept=3"], r"Unknown key `dept` \(value '3'\); allowed keys are \[.*'depth'.*\]"),
+    (["init=xavir"], r"`init` must be one of \[.*'xavier'.*\], but 'xavir' was passed"),
+    (["depth=0"], r"`depth` must be an integer >= 1, but 0 was passed"),
+    (["clip.threshold=-1"], r"`clip.threshold` must be > 0, but -1.0 was passed"),
+    (["optimizer.lr=-1"], r"`optimizer.lr` must be > 0, but -1.0 was passed"),
+    (
+        ["model.activation=relu6"],
+        r"`model.activation` must be one of \[.*\], but 'relu6'",
+    ),
+    (
+        ["model.widht=4"],
+        r"Unknown key `model.widht` \(value '4'\); allowed keys in `model`",
+    ),
+    (["optimizer.lr=fast"], r"`optimizer.lr` must be a number, but 'fast' was passed"),
+    (["init=xavier", "init.std=0.1"], r"`init.std` must be unset for init=xavier"),
+    (
+        ["optimizer=adam", "optimizer.beta_1=1.5"],
+        r"`optimizer.beta_1` must be in \[0, 1\)",
+    ),
+    (["+foo=1"], r"Unknown key `foo`"),
+    (["log_every=-5"], r"`log_every` must be an integer >= 0, but -5 was passed"),
+]
+
+
+@pytest.mark.parametrize("overrides, message", BAD)
+def test_bad_values_raise_one_line(overrides, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        preflight.check(overrides, multirun=False)
+    assert "\n" not in str(info.value)
+
+
+def test_every_swept_value_is_checked_not_only_the_first():
+    with pytest.raises(ConfigError, match=r"`depth` must be an integer >= 1, but 0"):
+        preflight.check(["depth=2,3,0"], multirun=True)
+    with pytest.raises(ConfigError, match=r"`init` must be one of .* but 'xavir'"):
+        preflight.check(["init=normal,xavir", "depth=2,3"], multirun=True)
+
+
+def test_a_sweep_needs_multirun():
+    with pytest.raises(ConfigError, match=r"without --multirun \(-m\), but '2,3'"):
+        preflight.check(["depth=2,3"], multirun=False)
+
+
+def test_good_command_lines_pass():
+    preflight.check([], multirun=False)
+    preflight.check(["init=normal,xavier", "depth=2,3"], multirun=True)
+    preflight.check(
+        ["optimizer=adam", "optimizer.lr=1e-2", "clip=none"], multirun=False
+    )
+
+
+def test_default_grid_is_checked_with_multirun():
+    lists = preflight.grid([], multirun=True, conf_dir=preflight.CONF_DIR)
+    assert ["init=normal", "depth=2"] in lists and ["init=xavier", "depth=2"] in lists
+    assert ["init=normal", "depth=3"] in lists
+
+
+@pytest.mark.parametrize("args", [["depth=abc"], ["-m", "init=xavir,normal"]])
+def test_cli_prints_one_line_and_trains_nothing(tmp_path, args):
+    result = subprocess.run(
+        [sys.executable, "-m", "sweeper", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("sweeper: error: The value for ")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "outputs").exists()  # no run dir: nothing started
+
+
+def test_validation_does_not_load_tensorflow():
+    code = (
+        "import sys\n"
+        "from sweeper import preflight\n"
+        "try:\n"
+        "    preflight.check(['depth=2,0'], multirun=True)\n"
+        "except ValueError:\n"
+        "    pass\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
