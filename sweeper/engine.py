@@ -12,18 +12,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import tensorflow as tf
+from sweeper._tf import tf
 
 from sweeper import measure, optim, registry, task
 from sweeper.schema import Config
-
-# One TensorFlow thread per process measured fastest for these small nets (parallelism
-# comes from processes); ignored when the caller has already started TensorFlow.
-try:
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-except RuntimeError:
-    pass
 
 HYPERPARAMS = (
     "lr",

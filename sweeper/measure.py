@@ -6,7 +6,7 @@ signal that reaches the layer (Glorot & Bengio 2010 track exactly this to see
 vanishing).
 """
 
-import tensorflow as tf
+from sweeper._tf import tf
 
 from sweeper.optim import run_norm
 

@@ -7,7 +7,7 @@ optimizers hold one scalar learning rate per variable; tests/test_optim.py check
 against Keras.
 """
 
-import tensorflow as tf
+from sweeper._tf import tf
 
 
 def per_run(value: tf.Tensor, like: tf.Tensor) -> tf.Tensor:

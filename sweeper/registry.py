@@ -15,6 +15,7 @@ def seed_for(seed: int, *path: int) -> int:
 
 def weight_initializer(init: InitConfig, seed: int):
     """The Keras initializer `init=<name>` selects, scaled by its std, limit or gain."""
+    import sweeper._tf  # noqa: F401  (TensorFlow first, quietly)
     import keras
 
     inits = keras.initializers
@@ -59,7 +60,7 @@ def initial_weights(
 
 def activation(name: str):
     """The TensorFlow op of a hidden activation."""
-    import tensorflow as tf
+    from sweeper._tf import tf
 
     return {
         "relu": tf.nn.relu,

@@ -20,7 +20,7 @@ def training_inputs(task: TaskConfig, steps: int, seed: int) -> np.ndarray:
     Drawn with TensorFlow's stateless RNG from the run's own seed, so a run sees the
     same data whether it trains alone or stacked with others.
     """
-    import tensorflow as tf
+    from sweeper._tf import tf
 
     shape = [steps + 1, task.batch_size, IN_DIM]
     seed_pair = [seed_for(seed, DATA_STREAM), 0]

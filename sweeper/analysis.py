@@ -1,0 +1,245 @@
+"""Read a run or sweep folder into one table: one row per run, settings next to results.
+
+The settings columns hold numbers where every value of a key is numeric, so they sort and
+pivot naturally; the CLI text of each value is kept in `runs.attrs["cli_text"]` so labels
+still read exactly as typed (`lr=1e-3`, not `0.001`).
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sweeper import files
+from sweeper.verdict import FLAGS
+
+SUMMARY_FILE = "summary.csv"
+FIGURES = (
+    "final_loss",
+    "baseline_loss",
+    "out_spread",
+    "signal_gain",
+    "first_update_ratio",
+    "first_grad_std_start",
+    "first_grad_norm_max",
+    "max_dead_frac",
+)
+
+
+def _job_dirs(folder: Path) -> list[Path]:
+    """The folder itself if it holds a run, else its job subdirs, by job number."""
+    subdirs = [
+        d for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".")
+    ]
+    subdirs = [d for d in subdirs if _looks_like_run(d)]
+    if (folder / files.RUN_FILE).exists() or not subdirs:
+        return [folder]
+    # Hydra numbers jobs 0, 1, ..., 10: sort numerically, other names after, by name.
+    return sorted(subdirs, key=lambda d: (not d.name.isdigit(), _number(d.name), d.name))
+
+
+def _looks_like_run(path: Path) -> bool:
+    marks = (files.RUN_FILE, files.METRICS_FILE, ".hydra")
+    return any((path / mark).exists() for mark in marks)
+
+
+def _number(name: str) -> int:
+    return int(name) if name.isdigit() else 0
+
+
+def load_runs(folder: Path) -> tuple[pd.DataFrame, list[str]]:
+    """Collect every complete run of a run or sweep folder into one table.
+
+    Parameters
+    ----------
+    folder
+        A single-run dir (holding run.json itself) or a sweep dir of job subdirs.
+
+    Returns
+    -------
+    runs
+        One row per complete run, in job order: `job` ("." for a single-run dir), every
+        settings key (union over runs; numeric where all values are), `status`,
+        `verdict`, one boolean column per flag, the figures, `error` and `diverged_at`.
+        `runs.attrs["cli_text"]` maps key -> {value: text as on the CLI}.
+    incomplete
+        Job names of dirs that look like runs (`.hydra`, metrics.csv or run.json) but
+        have no complete run.json, e.g. a job that was killed.
+    """
+    folder = Path(folder)
+    rows, incomplete = [], []
+    for job_dir in _job_dirs(folder):
+        job = "." if job_dir == folder else job_dir.name
+        record = files.read_run(job_dir)
+        if record is None:
+            if _looks_like_run(job_dir):
+                incomplete.append(job)
+            continue
+        figures = record.get("figures") or {}
+        rows.append(
+            {
+                "job": job,
+                **{f"setting:{k}": str(v) for k, v in record["settings"].items()},
+                "status": record.get("status"),
+                "verdict": record.get("verdict"),
+                **{flag: bool(record.get("flags", {}).get(flag)) for flag in FLAGS},
+                **{name: _float(figures.get(name)) for name in FIGURES},
+                "error": record.get("error"),
+                "diverged_at": record.get("diverged_at"),
+            }
+        )
+    runs = pd.DataFrame(rows, columns=None if rows else ["job", "status", "verdict"])
+    runs = runs.rename(columns=lambda c: c.removeprefix("setting:"))
+    cli_text = {}
+    for key in _settings_keys(rows):
+        text = runs[key]
+        runs[key] = _numeric(text)
+        cli_text[key] = dict(zip(runs[key].dropna(), text.dropna()))
+    runs.attrs["cli_text"] = cli_text
+    return runs, incomplete
+
+
+def _settings_keys(rows: list[dict]) -> list[str]:
+    keys = dict.fromkeys(k for row in rows for k in row if k.startswith("setting:"))
+    return [k.removeprefix("setting:") for k in keys]
+
+
+def _float(value) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _numeric(text: pd.Series) -> pd.Series:
+    """Numbers if every present value is one, else the text unchanged."""
+    try:
+        return pd.to_numeric(text, errors="raise")
+    except (ValueError, TypeError):
+        return text
+
+
+def swept_keys(runs: pd.DataFrame) -> list[str]:
+    """The settings keys whose values vary across runs.
+
+    Parameters
+    ----------
+    runs
+        A table from `load_runs`.
+
+    Returns
+    -------
+    list[str]
+        Keys in first-appearance order; for a one-run table, all of its settings keys
+        (possibly none).
+    """
+    keys = list(runs.attrs.get("cli_text", {}))
+    if len(runs) <= 1:
+        return keys
+    return [k for k in keys if runs[k].astype(str).nunique(dropna=False) > 1]
+
+
+def labels(runs: pd.DataFrame, keys: list[str] | None = None) -> pd.Series:
+    """Each run's settings as on the CLI, e.g. "init=normal depth=3"; job if none."""
+    keys = swept_keys(runs) if keys is None else keys
+    parts = [runs[k].map(lambda v, k=k: f"{k}={cli_text(runs, k, v)}") for k in keys]
+    if not parts:
+        return "job " + runs["job"].astype(str)
+    return pd.concat(parts, axis=1).agg(" ".join, axis=1)
+
+
+def cli_text(runs: pd.DataFrame, key: str, value) -> str:
+    """A setting value as typed on the CLI (falls back to a plain rendering)."""
+    text = runs.attrs.get("cli_text", {}).get(key, {}).get(value)
+    if text is not None:
+        return text
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def load_metrics(folder: Path, runs: pd.DataFrame) -> pd.DataFrame:
+    """Concatenate the metrics.csv of the given runs.
+
+    Parameters
+    ----------
+    folder
+        The folder `runs` was loaded from.
+    runs
+        A table from `load_runs`; runs without a metrics.csv (failed ones) are skipped.
+
+    Returns
+    -------
+    pd.DataFrame
+        The long metrics tables, one row per (run, logged step, layer), with `job` first.
+    """
+    tables = []
+    for job in runs["job"]:
+        path = Path(folder) / job / files.METRICS_FILE
+        if path.exists():
+            table = pd.read_csv(path)
+            table.insert(0, "job", job)
+            tables.append(table)
+    if not tables:
+        return pd.DataFrame(columns=["job", *files.METRICS_COLUMNS])
+    return pd.concat(tables, ignore_index=True)
+
+
+def depth_factors(
+    runs: pd.DataFrame, value: str = "first_grad_std_start", key: str = "depth"
+) -> pd.DataFrame:
+    """Ratios of a figure between runs that differ only in depth.
+
+    Parameters
+    ----------
+    runs
+        A table from `load_runs`.
+    value
+        The figure to compare (median over runs with the same settings).
+    key
+        The settings key to step along.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per pair of neighbouring `key` values with all other swept keys equal:
+        `others` (those settings as text), `low`, `high` (the two key values),
+        `value_low`, `value_high` and `factor` = value_low / value_high. Empty when
+        `key` is not swept.
+    """
+    columns = ["others", "low", "high", "value_low", "value_high", "factor"]
+    keys = swept_keys(runs)
+    if key not in keys or len(runs) < 2:
+        return pd.DataFrame(columns=columns)
+    others = [k for k in keys if k != key]
+    rows = []
+    valid = runs[np.isfinite(runs[value])]
+    groups = valid.groupby(others, sort=False, dropna=False) if others else [(0, valid)]
+    for _, group in groups:
+        medians = group.groupby(key)[value].median().sort_index()
+        label = labels(group, others).iloc[0] if others else ""
+        for (low, a), (high, b) in zip(medians.items(), list(medians.items())[1:]):
+            rows.append([label, low, high, a, b, a / b if b else float("inf")])
+    return pd.DataFrame(rows, columns=columns)
+
+
+def write_summary(folder: Path) -> Path:
+    """Write summary.csv, one row per complete run, into the folder.
+
+    Parameters
+    ----------
+    folder
+        A run or sweep folder.
+
+    Returns
+    -------
+    Path
+        The summary.csv written: swept keys (as on the CLI), job, status, verdict, the
+        flags, the figures (final_loss first), diverged_at and error.
+    """
+    runs, _ = load_runs(folder)
+    keys = swept_keys(runs)
+    table = pd.DataFrame({k: [cli_text(runs, k, v) for v in runs[k]] for k in keys})
+    rest = ["job", "status", "verdict", *FLAGS, *FIGURES, "diverged_at", "error"]
+    for column in rest:
+        table[column] = runs[column].to_numpy() if column in runs else []
+    path = Path(folder) / SUMMARY_FILE
+    files.write_csv(table, path)
+    return path
