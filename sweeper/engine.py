@@ -93,7 +93,8 @@ def train(cfgs: list[Config]) -> Measurements:
         [task.training_inputs(cfg.task, cfg.steps, cfg.seed) for cfg in cfgs], axis=1
     )
     probe = tf.constant(task.probe_inputs(cfgs[0].task))
-    layer, run, diverged_at = _program(shape)(params, tf.constant(inputs), probe, hp)
+    program = _program(shape, len(cfgs))
+    layer, run, diverged_at = program(params, tf.constant(inputs), probe, hp)
     return Measurements(
         steps=shape.logged_steps,
         layer={name: layer[name].numpy() for name in measure.LAYER_METRICS},
@@ -123,11 +124,12 @@ def _stack(runs: list[list[np.ndarray]]) -> list[tf.Tensor]:
 _PROGRAMS: dict = {}
 
 
-def _program(shape: Shape):
-    """The compiled training loop of a shape, traced once and reused."""
-    if shape not in _PROGRAMS:
-        _PROGRAMS[shape] = tf.function(_loop(shape), jit_compile=True)
-    return _PROGRAMS[shape]
+def _program(shape: Shape, runs: int):
+    """The compiled loop for `runs` runs of a shape, traced once and then reused."""
+    key = (shape, runs)  # one function per stack size: each traces exactly once
+    if key not in _PROGRAMS:
+        _PROGRAMS[key] = tf.function(_loop(shape), jit_compile=True)
+    return _PROGRAMS[key]
 
 
 def _loop(shape: Shape):
