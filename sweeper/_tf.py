@@ -23,6 +23,9 @@ def _import_quietly():
         tensorflow.config.threading.set_intra_op_parallelism_threads(1)
         tensorflow.config.threading.set_inter_op_parallelism_threads(1)
         tensorflow.config.list_logical_devices()  # device start-up, while quiet
+        # sweeper traces one program per shape on purpose; TF's "retracing" advice
+        # would only confuse a user here.
+        tensorflow.get_logger().setLevel("ERROR")
     except RuntimeError:
         pass  # the caller had started TensorFlow already: keep its settings
     finally:

@@ -1,8 +1,8 @@
 """Read a run or sweep folder into one table: one row per run, settings next to results.
 
-The settings columns hold numbers where every value of a key is numeric, so they sort and
-pivot naturally; the CLI text of each value is kept in `runs.attrs["cli_text"]` so labels
-still read exactly as typed (`lr=1e-3`, not `0.001`).
+Settings columns hold numbers where every value of a key is numeric, so they sort and
+pivot naturally; the CLI text of each value is kept in `runs.attrs["cli_text"]` so
+labels still read exactly as typed (`lr=1e-3`, not `0.001`).
 """
 
 from pathlib import Path
@@ -14,6 +14,7 @@ from sweeper import files
 from sweeper.verdict import FLAGS
 
 SUMMARY_FILE = "summary.csv"
+REPLICATES = ("seed",)  # swept keys that repeat a run rather than change it
 FIGURES = (
     "final_loss",
     "baseline_loss",
@@ -26,25 +27,27 @@ FIGURES = (
 )
 
 
+RESULTS = {"job", "status", "verdict", *FLAGS, *FIGURES, "error", "diverged_at"}
+
+
 def _job_dirs(folder: Path) -> list[Path]:
     """The folder itself if it holds a run, else its job subdirs, by job number."""
-    subdirs = [
-        d for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".")
-    ]
-    subdirs = [d for d in subdirs if _looks_like_run(d)]
+    subdirs = [d for d in folder.iterdir() if d.is_dir() and _looks_like_run(d)]
+    subdirs = [d for d in subdirs if not d.name.startswith(".")]  # .hydra, .cache
     if (folder / files.RUN_FILE).exists() or not subdirs:
         return [folder]
     # Hydra numbers jobs 0, 1, ..., 10: sort numerically, other names after, by name.
-    return sorted(subdirs, key=lambda d: (not d.name.isdigit(), _number(d.name), d.name))
+    return sorted(subdirs, key=_job_order)
+
+
+def _job_order(path: Path) -> tuple:
+    name = path.name
+    return (not name.isdigit(), int(name) if name.isdigit() else 0, name)
 
 
 def _looks_like_run(path: Path) -> bool:
     marks = (files.RUN_FILE, files.METRICS_FILE, ".hydra")
     return any((path / mark).exists() for mark in marks)
-
-
-def _number(name: str) -> int:
-    return int(name) if name.isdigit() else 0
 
 
 def load_runs(folder: Path) -> tuple[pd.DataFrame, list[str]]:
@@ -89,19 +92,30 @@ def load_runs(folder: Path) -> tuple[pd.DataFrame, list[str]]:
             }
         )
     runs = pd.DataFrame(rows, columns=None if rows else ["job", "status", "verdict"])
-    runs = runs.rename(columns=lambda c: c.removeprefix("setting:"))
+    runs = runs.rename(columns=_setting_column)
     cli_text = {}
     for key in _settings_keys(rows):
         text = runs[key]
         runs[key] = _numeric(text)
         cli_text[key] = dict(zip(runs[key].dropna(), text.dropna()))
+    if "diverged_at" in runs:
+        runs["diverged_at"] = runs["diverged_at"].astype("Int64")
     runs.attrs["cli_text"] = cli_text
     return runs, incomplete
 
 
 def _settings_keys(rows: list[dict]) -> list[str]:
     keys = dict.fromkeys(k for row in rows for k in row if k.startswith("setting:"))
-    return [k.removeprefix("setting:") for k in keys]
+    return [_setting_column(k) for k in keys]
+
+
+def _setting_column(name: str) -> str:
+    """A setting's column: its CLI key, unless a result column has that name."""
+    if not name.startswith("setting:"):
+        return name
+    key = name.removeprefix("setting:")
+    # `verdict=default` selects a config group but would shadow the verdict column.
+    return f"{key} (setting)" if key in RESULTS else key
 
 
 def _float(value) -> float:
@@ -141,7 +155,7 @@ def labels(runs: pd.DataFrame, keys: list[str] | None = None) -> pd.Series:
     keys = swept_keys(runs) if keys is None else keys
     parts = [runs[k].map(lambda v, k=k: f"{k}={cli_text(runs, k, v)}") for k in keys]
     if not parts:
-        return "job " + runs["job"].astype(str)
+        return runs["job"].map(lambda job: "this run" if job == "." else f"job {job}")
     return pd.concat(parts, axis=1).agg(" ".join, axis=1)
 
 
@@ -168,7 +182,7 @@ def load_metrics(folder: Path, runs: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pd.DataFrame
-        The long metrics tables, one row per (run, logged step, layer), with `job` first.
+        The long metrics tables, one row per (run, logged step, layer); `job` first.
     """
     tables = []
     for job in runs["job"]:
@@ -199,7 +213,8 @@ def depth_factors(
     Returns
     -------
     pd.DataFrame
-        One row per pair of neighbouring `key` values with all other swept keys equal:
+        One row per pair of neighbouring `key` values with all other swept keys equal
+        (seeds pooled by the median):
         `others` (those settings as text), `low`, `high` (the two key values),
         `value_low`, `value_high` and `factor` = value_low / value_high. Empty when
         `key` is not swept.
@@ -208,7 +223,7 @@ def depth_factors(
     keys = swept_keys(runs)
     if key not in keys or len(runs) < 2:
         return pd.DataFrame(columns=columns)
-    others = [k for k in keys if k != key]
+    others = [k for k in keys if k != key and k not in REPLICATES]
     rows = []
     valid = runs[np.isfinite(runs[value])]
     groups = valid.groupby(others, sort=False, dropna=False) if others else [(0, valid)]

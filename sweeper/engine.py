@@ -74,7 +74,7 @@ class Measurements:
     run: dict  # name -> [K, R]
     diverged_at: (
         np.ndarray
-    )  # [R] first step with a non-finite loss or gradient, -1 if none
+    )  # [R] first step with a non-finite loss, gradient or update, -1 if none
     seconds: float  # wall time of the group: compile + train + transfer
 
 
@@ -169,14 +169,16 @@ def _loop(shape: Shape):
             p_new, s_new = optim.update(shape.optimizer, p, g, s, hp, t)
             new_params.append(p_new)
             new_slots.append(s_new)
-        # A run whose loss or gradients stop being finite keeps its last finite state,
-        # so its files stay valid and its neighbours in the group never see its NaNs.
+        # A run whose loss, gradients or updated state stop being finite keeps its last
+        # finite state from then on, so its files stay valid and its neighbours never
+        # see its NaNs. (An update can overflow while loss and gradients are finite.)
         finite = tf.math.is_finite(losses)
-        for g in grads:
+        for g in [*grads, *new_params, *[s for ss in new_slots for s in ss]]:
             finite &= tf.reduce_all(
                 tf.math.is_finite(g), axis=list(range(1, g.shape.rank))
             )
-        keep = lambda new, old: tf.where(optim.per_run(finite, new), new, old)  # noqa: E731
+        apply = finite & (diverged_at < 0)  # a diverged run stops updating for good
+        keep = lambda new, old: tf.where(optim.per_run(apply, new), new, old)  # noqa: E731
         new_params = [keep(n, o) for n, o in zip(new_params, params)]
         new_slots = [
             [keep(n, o) for n, o in zip(ns, os)] for ns, os in zip(new_slots, slots)

@@ -7,29 +7,8 @@ vanishing).
 """
 
 from sweeper._tf import tf
-
+from sweeper.files import LAYER_METRICS, RUN_METRICS  # noqa: F401  (what is measured)
 from sweeper.optim import run_norm
-
-LAYER_METRICS = (
-    "grad_norm",  # L2 norm of the kernel gradient, before clipping
-    "grad_var",  # variance of the kernel gradient's entries
-    "grad_max",  # largest |entry| of the kernel gradient
-    "grad_zero_frac",  # fraction of kernel-gradient entries that are exactly 0
-    "grad_norm_clipped",  # L2 norm of the kernel gradient after clipping
-    "bias_grad_norm",  # L2 norm of dL/db = back-propagated signal dL/dz
-    "weight_norm",  # L2 norm of the kernel
-    "update_ratio",  # |kernel update| / |kernel| of this step
-    "act_rms",  # RMS of the layer's output over the probe inputs
-    "dead_frac",  # fraction of units never active on the probe (ReLU-like layers)
-)
-RUN_METRICS = (
-    "loss",  # training loss of this step's batch
-    "probe_loss",  # mean loss over the fixed probe inputs
-    "out_spread",  # std of the estimate over the probe / std of the target over it
-    "global_grad_norm",  # L2 norm of all gradients of the run, before clipping
-    "global_grad_norm_clipped",  # the same after clipping
-)
-
 
 def gradient_stats(params, grads, clipped, new_params) -> dict:
     """Per-layer gradient and weight statistics; params alternate kernel, bias."""
@@ -38,7 +17,7 @@ def gradient_stats(params, grads, clipped, new_params) -> dict:
     stats = {
         "grad_norm": [run_norm(g) for g in kernel_grads],
         "grad_var": [tf.math.reduce_variance(g, axis=[1, 2]) for g in kernel_grads],
-        "grad_max": [tf.reduce_max(tf.abs(g), axis=[1, 2]) for g in kernel_grads],
+        "grad_max": [_max_abs(g) for g in kernel_grads],
         "grad_zero_frac": [
             tf.reduce_mean(tf.cast(tf.equal(g, 0.0), g.dtype), axis=[1, 2])
             for g in kernel_grads
@@ -51,6 +30,16 @@ def gradient_stats(params, grads, clipped, new_params) -> dict:
         ],
     }
     return {name: tf.stack(values, axis=1) for name, values in stats.items()}
+
+
+def _max_abs(g: tf.Tensor) -> tf.Tensor:
+    """Largest |entry| of each run's [R, in, out] tensor, NaN if any entry is NaN.
+
+    Compiled by XLA, tf.reduce_max skips NaNs: an all-NaN gradient would read -inf.
+    """
+    has_nan = tf.reduce_any(tf.math.is_nan(g), axis=[1, 2])
+    largest = tf.reduce_max(tf.abs(g), axis=[1, 2])
+    return tf.where(has_nan, tf.constant(float("nan"), g.dtype), largest)
 
 
 def global_norm(grads) -> tf.Tensor:

@@ -101,5 +101,6 @@ def _write_failure(job: Job, trace: str) -> None:
         "diverged_at": None,
         "error": trace.strip().splitlines()[-1],
         "traceback": trace,
+        "timings": {},
     }
     files.write_json({**_base_record(job), **record}, out_dir / files.RUN_FILE)

@@ -171,7 +171,7 @@ class VerdictConfig:
     explode_gain: float = 10.0
     vanish_update: float = 1e-5
     explode_grad: float = 1e3
-    dead_frac: float = 0.5
+    dead_frac: float = 0.75
     collapse_spread: float = 0.1
     collapse_loss: float = 0.5
 

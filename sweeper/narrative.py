@@ -1,0 +1,184 @@
+"""The report's words: what was swept, and each verdict explained with its figures."""
+
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+
+from sweeper import analysis, plots
+from sweeper.plots import sci
+from sweeper.verdict import FLAGS
+
+MEANING = {
+    "diverged": "The loss became NaN or infinite.",
+    "exploding": "The gradient signal grows layer by layer on its way back.",
+    "vanishing": "The gradient signal shrinks layer by layer on its way back, so the "
+    "first layers barely learn.",
+    "dead": "Many ReLU units never switch on: they pass no signal and get no gradient.",
+    "collapsed": "The output ignores the input, so the loss stays near a constant's.",
+}
+
+
+def _num(value: float) -> str:
+    """Two significant digits, plain for ordinary sizes (0.34, 620), else scientific."""
+    if 10 <= abs(value) < 1e6:
+        return f"{float(f'{value:.2g}'):,.0f}"
+    return f"{value:.2g}" if 0.01 <= abs(value) < 10 else sci(value)
+
+
+def write(doc, runs, incomplete, metrics, figures) -> None:
+    """The report's sections, in reading order."""
+    keys = analysis.swept_keys(runs) if len(runs) > 1 else []
+    names = dict(zip(runs["job"], analysis.labels(runs)))
+    doc.heading(1, "Gradient sweep report")
+    doc.heading(2, "What was swept")
+    steps = metrics.groupby("job")["step"].max()  # the last row is step == steps
+    span = "" if steps.empty else f", {steps.max()} steps{' each' * (len(runs) > 1)}"
+    if not steps.empty and steps.min() != steps.max():
+        span = f", {steps.min()} to {steps.max()} steps"
+    lines = [f"{len(runs)} run{'s' * (len(runs) != 1)}{span}."]
+    for key in keys:
+        values = [analysis.cli_text(runs, key, v) for v in plots.levels(runs[key])]
+        lines.append(["Swept ", ("code", key), ": " + ", ".join(values) + "."])
+    fixed = [k for k in runs.attrs["cli_text"] if k not in keys]
+    if fixed:
+        text = " ".join(
+            f"{k}={analysis.cli_text(runs, k, runs[k].iloc[0])}" for k in fixed
+        )
+        same = "Same for every run" if len(runs) > 1 else "Settings"
+        lines.append([f"{same} from the command line: ", ("code", text)])
+    counts = runs["verdict"].value_counts().items()
+    doc.items(lines + ["Verdicts: " + ", ".join(f"{n} {v}" for v, n in counts) + "."])
+    doc.heading(2, "Verdicts")
+    doc.table(*_verdict_table(runs, keys))
+    doc.para(["Every figure of every run: ", ("a", "summary.csv", "summary.csv"), "."])
+    doc.heading(2, "What went wrong, and what is healthy")
+    bad = runs[~runs["verdict"].isin(["healthy", "failed"])]
+    for verdict, group in bad.groupby("verdict", sort=False):
+        doc.heading(3, verdict)
+        doc.para(MEANING.get(verdict, ""))
+        doc.items([_story(names[r["job"]], r) for _, r in group.iterrows()])
+    good = runs[runs["verdict"] == "healthy"]
+    doc.heading(3, "healthy")
+    doc.para(_healthy(good, names))
+    factors = analysis.depth_factors(runs)
+    if not factors.empty:
+        doc.heading(2, "Effect of depth")
+        doc.items([_depth_line(row) for row in factors.itertuples()])
+    failed = runs[runs["status"] == "failed"]
+    if not failed.empty:
+        doc.heading(2, "Failed runs")
+        doc.items(
+            [
+                [f"job {job} ({names[job]}): ", ("code", str(error))]
+                for job, error in zip(failed["job"], failed["error"])
+            ]
+        )
+    if incomplete:
+        doc.heading(2, "Incomplete runs")
+        doc.items(
+            [
+                f"job {job}: no complete run.json (still running, or stopped)"
+                for job in incomplete
+            ]
+        )
+    doc.heading(2, "Figures")
+    for name, caption in figures:
+        doc.image(name, caption)
+
+
+def _verdict_table(runs, keys) -> tuple[list, list]:
+    header = [
+        "job",
+        *keys,
+        "verdict",
+        "flags",
+        "final loss (constant's)",
+        "signal gain / layer",
+        "first-layer grad std at start",
+        "files",
+    ]
+    rows = []
+    for _, r in runs.iterrows():
+        job, verdict = r["job"], r["verdict"]
+        rows.append(
+            [
+                job,
+                *[analysis.cli_text(runs, k, r[k]) for k in keys],
+                [verdict if verdict == "healthy" else ("b", verdict)],
+                ", ".join(f for f in FLAGS if r[f]) or "-",
+                f"{sci(r['final_loss'])} ({sci(r['baseline_loss'])})",
+                _num(r["signal_gain"]),
+                sci(r["first_grad_std_start"]),
+                [
+                    ("a", "metrics.csv", f"{quote(job)}/metrics.csv"),
+                    " ",
+                    ("a", "run.json", f"{quote(job)}/run.json"),
+                ],
+            ]
+        )
+    return header, rows
+
+
+def _story(name: str, r: pd.Series) -> str:
+    """One run's verdict in words, with its measured figures."""
+    gain, update = float(r["signal_gain"]), r["first_update_ratio"]
+    way = "shrinks" if gain < 1 else "grows"
+    signal = (
+        f"the back-propagated signal {way} by a factor ~"
+        f"{_num(max(gain, 1 / gain)) if gain else 'n/a'} per layer and the first "
+        f"layer's weights move by ~{sci(update)} of their size per step"
+    )
+    if gain == 0:  # float32 underflow: the signal never reaches the first layer
+        signal = "the back-propagated signal is exactly zero at the first layer"
+    loss, baseline = _num(r["final_loss"]), _num(r["baseline_loss"])
+    if r["collapsed"]:
+        output = (
+            f"the output no longer depends on the input (spread "
+            f"{sci(r['out_spread'])}) and the loss stays at {loss}, no better "
+            f"than a constant (baseline {baseline})"
+        )
+    else:
+        output = f"the loss reaches {loss} (a constant gives {baseline})"
+    clauses = [output, signal] if r["verdict"] == "collapsed" else [signal, output]
+    if not np.isfinite(gain):  # diverged before the signal could be measured
+        clauses.remove(signal)
+    if r["dead"]:
+        clauses.insert(
+            0,
+            f"{r['max_dead_frac']:.0%} of a hidden layer's units never "
+            "switch on over the probe inputs",
+        )
+    if r["diverged"]:
+        clauses.insert(0, f"the loss became non-finite at step {r['diverged_at']}")
+    return f"{name}: {r['verdict']} — " + "; ".join(clauses) + "."
+
+
+def _healthy(good: pd.DataFrame, names: dict) -> str:
+    if good.empty:
+        return "No run is healthy."
+    return (
+        "Healthy: " + ", ".join(names[job] for job in good["job"]) + " — the "
+        f"back-propagated signal keeps its size (gain {_range(good['signal_gain'])} "
+        f"per layer), the output follows the input (spread "
+        f"{_range(good['out_spread'])}) and the loss falls to "
+        f"{_range(good['final_loss'])}, against "
+        f"{_num(good['baseline_loss'].median())} for the best constant."
+    )
+
+
+def _depth_line(row) -> str:
+    ratio = row.factor if row.factor >= 1 else 1 / row.factor
+    change = f"a factor of {_num(ratio)} {'lower' if row.factor >= 1 else 'higher'}"
+    if not 0 < ratio < np.inf:  # one of the two is exactly zero: no ratio to give
+        change = "no finite factor: one of them is exactly zero"
+    return (
+        f"{row.others + ': ' if row.others else ''}first-layer gradient std at the "
+        f"start: depth={row.low} {sci(row.value_low)} vs depth={row.high} "
+        f"{sci(row.value_high)}, {change}"
+    )
+
+
+def _range(values: pd.Series) -> str:
+    low, high = _num(values.min()), _num(values.max())
+    return low if low == high else f"{low} to {high}"

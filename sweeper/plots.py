@@ -1,0 +1,268 @@
+"""Figures of a sweep: a figure over two settings, per-layer profiles, gradient flow.
+
+Each function draws on `ax` (the current Axes if None) and returns it; none saves or
+shows a figure: the report module does that.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.colors import LogNorm, Normalize
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from seaborn.utils import relative_luminance
+
+from sweeper.analysis import cli_text, labels
+from sweeper.verdict import EARLY, VERDICTS
+
+NAMES = {  # column -> axis label; gradients are dL/dW of the MSE loss, per weight
+    "first_grad_std_start": "first-layer weight-gradient std at start (dL/dW)",
+    "first_grad_norm_max": "first-layer weight-gradient L2 norm, max over training",
+    "first_update_ratio": "first-layer |update| / |weights| per step",
+    "final_loss": "final probe loss (MSE)",
+    "signal_gain": "signal gain per layer (x, first / output)",
+    "out_spread": "output spread (std estimate / std target)",
+    "grad_norm": "weight-gradient L2 norm (before clipping)",
+    "bias_grad_norm": "back-propagated signal |dL/dz| (bias-gradient L2 norm)",
+    "update_ratio": "|update| / |weights| per step",
+    "act_rms": "activation RMS over the probe inputs",
+}
+UNITS = {  # column -> short colour-bar label
+    "first_grad_std_start": "std of dL/dW",
+    "first_grad_norm_max": "|dL/dW|",
+    "final_loss": "MSE",
+    "grad_norm": "|dL/dW|",
+    "bias_grad_norm": "|dL/dz|",
+    "update_ratio": "|dW| / |W|",
+    "first_update_ratio": "|dW| / |W|",
+}
+LOG_SPAN = 100.0  # a colour scale turns log10 when values span more than 2 decades
+UNHEALTHY = "crimson"  # border, hatch and verdict colour of cells that are not healthy
+CMAP = "viridis"
+MAX_FACETS = 12  # heatmap panels, one per combination of the keys beyond the first two
+
+
+def sci(value: float) -> str:
+    """A number in short scientific form, "1.9e-03"; "n/a" when not finite."""
+    return f"{value:.1e}" if np.isfinite(value) else "n/a"
+
+
+def _plain(text: str) -> str:
+    """Keep matplotlib from reading `$...$` in a setting value as mathtext."""
+    return str(text).replace("$", r"\$")
+
+
+def levels(values: pd.Series) -> list:
+    """Axis order: numbers ascending, text in order of first appearance."""
+    present = values.dropna()
+    if pd.api.types.is_numeric_dtype(present):
+        return sorted(present.unique())
+    return list(dict.fromkeys(present))
+
+
+def _norm(values: np.ndarray) -> Normalize | None:
+    """A log10 norm when the positive values span > 2 decades, else linear."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return None
+    low, high = finite.min(), finite.max()
+    positive = finite[finite > 0]
+    if low >= 0 and positive.size and positive.max() / positive.min() > LOG_SPAN:
+        return LogNorm(positive.min(), high, clip=True)
+    if low == high:  # one value: widen the range so the colour is mid-scale
+        low, high = low - abs(low) * 0.5 - 1e-12, high + abs(high) * 0.5 + 1e-12
+    return Normalize(low, high)
+
+
+def _commonest(verdicts: pd.Series) -> str:
+    """The most common verdict; a tie goes to the worst (VERDICTS is in priority)."""
+    counts = verdicts.value_counts()
+    tied = counts[counts == counts.max()].index
+    return min(tied, key=lambda v: VERDICTS.index(v) if v in VERDICTS else 0)
+
+
+def heatmap(
+    runs: pd.DataFrame,
+    value: str,
+    x: str,
+    y: str | None,
+    ax: Axes | None = None,
+    norm: Normalize | None = None,
+) -> Axes:
+    """A figure over two swept settings, median per cell, annotated with the verdict.
+
+    `norm` fixes the colour scale (to share it between panels); by default it is
+    log10 when the values span more than two decades, else linear.
+    """
+    ax = plt.gca() if ax is None else ax
+    data = runs.dropna(subset=[k for k in (x, y) if k])
+    rows, cols = (levels(data[y]) if y else [None]), levels(data[x])
+    grid = np.full((len(rows), len(cols)), np.nan)
+    verdict = np.full(grid.shape, "", dtype=object)
+    for i, row in enumerate(rows):
+        for j, col in enumerate(cols):
+            cell = data[(data[x] == col) & ((data[y] == row) if y else True)]
+            if not cell.empty:
+                grid[i, j] = cell[value].median()
+                verdict[i, j] = _commonest(cell["verdict"])
+    norm = _norm(grid) if norm is None else norm
+    log = isinstance(norm, LogNorm)
+    name = NAMES.get(value, value)
+    shown = np.where(grid > 0, grid, norm.vmin) if log else grid  # 0 at the low end
+    sns.heatmap(
+        pd.DataFrame(shown),
+        ax=ax,
+        cmap=CMAP,
+        norm=norm,
+        linewidths=1,
+        linecolor="white",
+        xticklabels=[_plain(cli_text(runs, x, c)) for c in cols],
+        yticklabels=[_plain(cli_text(runs, y, r)) for r in rows] if y else [""],
+        cbar=norm is not None,
+        cbar_kws={"label": UNITS.get(value, value) + (" (log10 scale)" if log else "")},
+    )
+    for (i, j), cell_value in np.ndenumerate(grid):
+        if verdict[i, j]:
+            level = norm(shown[i, j]) if norm is not None else 0.0
+            _annotate(ax, i, j, verdict[i, j], cell_value, level)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y or "")
+    ax.tick_params(axis="y", rotation=0, left=bool(y))
+    ax.set_title(f"{name}\n(red hatched cells: verdict is not healthy)", fontsize=10)
+    return ax
+
+
+def _annotate(ax: Axes, i: int, j: int, verdict: str, value: float, level) -> None:
+    """Write verdict and value in a cell; a cell that is not healthy is hatched red."""
+    text = f"{verdict}\n{sci(value)}"
+    if verdict == "healthy":
+        shade = plt.get_cmap(CMAP)(level) if np.isfinite(value) else (1, 1, 1)
+        ink = "black" if relative_luminance(shade) > 0.408 else "white"
+        ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", color=ink, fontsize=9)
+        return
+    box = Rectangle((j + 0.04, i + 0.04), 0.92, 0.92, fill=False, hatch="//", lw=2.5)
+    box.set_edgecolor(UNHEALTHY)
+    ax.add_patch(box)
+    label = {"facecolor": "white", "alpha": 0.9, "edgecolor": UNHEALTHY, "pad": 2}
+    ax.text(
+        j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=9,
+        color=UNHEALTHY, fontweight="bold", bbox=label,
+    )
+
+
+def early_median(metrics: pd.DataFrame, value: str) -> pd.Series:
+    """Per (job, layer): the median of a metric over the first 10% of training."""
+    parts = {}
+    for job, table in metrics.groupby("job", sort=False):
+        steps = np.sort(table["step"].unique())
+        # As sweeper.verdict: the first 10% of steps, and at least two logged steps.
+        cutoff = max(EARLY * steps[-1], steps[min(1, len(steps) - 1)])
+        early = table[table["step"] <= cutoff]
+        parts[job] = early.groupby("layer")[value].median()
+    return pd.concat(parts, names=["job", "layer"]) if parts else pd.Series()
+
+
+def layer_profile(
+    metrics: pd.DataFrame,
+    runs: pd.DataFrame,
+    value: str = "bias_grad_norm",
+    ax: Axes | None = None,
+) -> Axes:
+    """Layer (x) by run (y) heatmap of a metric's early median, log10 colours."""
+    ax = plt.gca() if ax is None else ax
+    table = early_median(metrics, value).unstack("layer")
+    jobs = [job for job in runs["job"] if job in table.index]
+    table = table.reindex(jobs)
+    names = dict(zip(runs["job"], labels(runs)))
+    table.index = [_plain(names[job]) for job in jobs]
+    positive = table.to_numpy()[table.to_numpy() > 0]
+    norm = LogNorm(positive.min(), positive.max()) if positive.size else None
+    shown = table.where(table.isna() | (table > 0), norm.vmin if norm else 0.0)
+    small = table.size <= 120  # annotate values only while they stay readable
+    sns.heatmap(
+        shown,
+        ax=ax,
+        cmap=CMAP,
+        norm=norm,
+        annot=table.map(sci) if small else False,
+        fmt="",
+        annot_kws={"fontsize": 8},
+        linewidths=1,
+        linecolor="white",
+        cbar_kws={"label": f"{UNITS.get(value, value)} (log10 scale)"},
+    )
+    ax.set_xlabel("layer (0 = first Dense layer, last = output layer)")
+    ax.set_ylabel("")
+    ax.tick_params(axis="y", rotation=0)
+    ax.set_title(
+        f"{NAMES.get(value, value)}\nmedian over the first {EARLY:.0%} of training; "
+        "blank = no such layer",
+        fontsize=10,
+    )
+    return ax
+
+
+def gradient_flow(
+    metrics_one_run: pd.DataFrame, value: str = "grad_norm", ax: Axes | None = None
+) -> Axes:
+    """A metric per layer over training steps, log y, one line per layer."""
+    ax = plt.gca() if ax is None else ax
+    layers = sorted(metrics_one_run["layer"].unique())
+    colours = sns.color_palette("viridis", len(layers))
+    for layer, colour in zip(layers, colours):
+        rows = metrics_one_run[metrics_one_run["layer"] == layer].sort_values("step")
+        role = " (first)" if layer == 0 else " (output)" if layer == layers[-1] else ""
+        ax.plot(rows["step"], rows[value], color=colour, label=f"{layer}{role}")
+    values = metrics_one_run[value].to_numpy()
+    if (values[np.isfinite(values)] > 0).any():
+        ax.set_yscale("log")
+    ax.set_xlabel("training step")
+    ax.set_ylabel(NAMES.get(value, value))
+    ax.legend(title="layer", fontsize=8, title_fontsize=8)
+    ax.grid(True, which="major", alpha=0.3)
+    return ax
+
+
+def heatmap_grid(
+    runs: pd.DataFrame, value: str, keys: list[str], fig: Figure
+) -> Figure:
+    """Heatmaps over keys[0] (y) and keys[1] (x), one per combination of the rest."""
+    y, x = (keys[0], keys[1]) if len(keys) > 1 else (None, keys[0])
+    facets = keys[2:]
+    groups = list(runs.groupby(facets, sort=False)) if facets else [(None, runs)]
+    groups = groups[:MAX_FACETS]
+    ncols = min(3, len(groups))
+    nrows = -(-len(groups) // ncols)
+    width = 2.8 + 1.3 * runs[x].nunique()
+    height = 1.6 + 0.8 * (runs[y].nunique() if y else 1)
+    fig.set_size_inches(ncols * width, nrows * height)
+    cells = runs.groupby([k for k in keys if k], dropna=False)[value].median()
+    norm = _norm(cells.to_numpy())  # one colour scale for every panel
+    for index, (_, group) in enumerate(groups):
+        group.attrs = runs.attrs  # keeps the CLI text of values for the tick labels
+        ax = fig.add_subplot(nrows, ncols, index + 1)
+        heatmap(group, value, x, y, ax=ax, norm=norm)
+        if facets:
+            ax.set_title(_plain(labels(group.iloc[:1], facets).iloc[0]), fontsize=10)
+    if facets:
+        fig.suptitle(f"{NAMES.get(value, value)}\n(red hatched cells: not healthy)")
+    return fig
+
+
+def gradient_flow_grid(
+    metrics: pd.DataFrame, runs: pd.DataFrame, fig: Figure
+) -> Figure:
+    """Small multiples of `gradient_flow`, four runs a row, titled run: verdict."""
+    titles = labels(runs) + ": " + runs["verdict"]
+    nrows = -(-len(runs) // 4)
+    fig.set_size_inches(16, 3 * nrows)
+    for index, (job, title) in enumerate(zip(runs["job"], titles)):
+        ax = fig.add_subplot(nrows, 4, index + 1)
+        gradient_flow(metrics[metrics["job"] == job], ax=ax)
+        ax.set_title(_plain(title), fontsize=8)
+        ax.set_ylabel("" if index % 4 else UNITS["grad_norm"])  # once per row
+        ax.legend(title="layer", fontsize=6, title_fontsize=6)
+    fig.suptitle(f"{NAMES['grad_norm']} over training, per layer (log scale)")
+    return fig

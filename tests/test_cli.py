@@ -1,0 +1,93 @@
+"""The user's commands end to end: real Hydra multiruns, real training, real files."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+
+from conftest import ORIGIN_STEPS
+
+ONE_THIRD = 1 / 3  # E[x^2] for x ~ U(-1, 1): the loss of an estimate stuck at 0
+
+
+def _runs(folder):
+    summary = pd.read_csv(folder / "summary.csv")
+    return {(r.init, r.depth): r for r in summary.itertuples()}
+
+
+def test_origin_sweep_writes_every_file(origin_sweep):
+    for job in ("0", "1", "2", "3"):
+        job_dir = origin_sweep / job
+        for name in ("metrics.csv", "run.json", ".hydra/config.yaml"):
+            assert (job_dir / name).exists(), f"{job}/{name}"
+        metrics = pd.read_csv(job_dir / "metrics.csv")
+        assert list(metrics.columns[:4]) == ["init", "depth", "steps", "log_every"]
+        assert metrics["step"].max() == ORIGIN_STEPS
+    for name in ("summary.csv", "report.html", "report.md", "heatmap_first_grad.png"):
+        assert (origin_sweep / name).exists(), name
+
+
+def test_origin_sweep_verdicts(origin_sweep):
+    runs = _runs(origin_sweep)
+    assert set(runs) == {("normal", 2), ("normal", 3), ("xavier", 2), ("xavier", 3)}
+    stuck = runs[("normal", 3)]
+    assert stuck.verdict == "vanishing" and stuck.collapsed and stuck.vanishing
+    assert abs(stuck.final_loss - ONE_THIRD) < 0.02  # no better than a constant
+    assert stuck.out_spread < 1e-3  # the estimate no longer depends on x
+    for depth in (2, 3):
+        fixed = runs[("xavier", depth)]
+        assert fixed.verdict == "healthy", fixed
+        assert fixed.final_loss < 0.01
+
+
+def test_depth_changes_first_layer_gradient_by_orders_of_magnitude(origin_sweep):
+    runs = _runs(origin_sweep)
+    factor = runs[("normal", 2)].first_grad_std_start / runs[
+        ("normal", 3)
+    ].first_grad_std_start
+    assert factor > 100  # measured ~600-800 with this seed
+    report = (origin_sweep / "report.md").read_text()
+    assert "init=normal: first-layer gradient std at the start: depth=2" in report
+    assert "a factor of" in report
+
+
+def test_run_json_records_verdict_flags_and_figures(origin_sweep):
+    record = json.loads((origin_sweep / "0" / "run.json").read_text())
+    assert record["complete"] and record["status"] == "ok"
+    assert record["settings"]["init"] == "normal" and record["settings"]["depth"] == "2"
+    assert set(record["flags"]) == {
+        "diverged",
+        "exploding",
+        "vanishing",
+        "dead",
+        "collapsed",
+    }
+    assert record["figures"]["baseline_loss"] > 0.33
+    assert record["config"]["init"]["std"] == 1e-3
+
+
+def test_single_run_writes_its_own_report(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "sweeper", "depth=2", "steps=200", "log_every=50"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (run_dir,) = (tmp_path / "outputs" / "runs").iterdir()
+    assert (run_dir / "metrics.csv").exists() and (run_dir / "run.json").exists()
+    assert (run_dir / "report.html").exists()
+    assert "report written to" in result.stdout
+
+
+def test_report_rebuilds_from_files(origin_sweep, tmp_path):
+    summary = origin_sweep / "summary.csv"
+    before = summary.read_text()
+    summary.unlink()
+    subprocess.run(
+        [sys.executable, "-m", "sweeper.report", str(origin_sweep)],
+        check=True,
+        capture_output=True,
+    )
+    assert summary.read_text() == before

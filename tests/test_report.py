@@ -1,0 +1,126 @@
+"""The report of a real sweep: files, embedded figures, words, escaping, the CLI."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ORIGIN_STEPS
+from sweeper import report
+
+FIGURES = ("heatmap_first_grad.png", "heatmap_final_loss.png", "layer_profile.png")
+ATTACK = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def built(origin_sweep, tmp_path_factory):
+    """A copy of the origin sweep with its report rebuilt by `build`."""
+    folder = shutil.copytree(origin_sweep, tmp_path_factory.mktemp("built") / "sweep")
+    for old in folder.glob("report.*"):
+        old.unlink()
+    return folder, report.build(folder)
+
+
+def test_the_sweep_callback_wrote_the_report(origin_sweep):
+    for name in ("summary.csv", "report.md", "report.html", *FIGURES):
+        assert (origin_sweep / name).is_file(), name
+
+
+def test_build_writes_files_and_embeds_every_figure(built):
+    folder, path = built
+    assert path == folder / "report.html"
+    page = path.read_text()
+    flows = [f"gradient_flow_{job}.png" for job in "0123"]
+    for name in (*FIGURES, *flows):
+        assert (folder / name).read_bytes().startswith(b"\x89PNG"), name
+    assert page.count('src="data:image/png;base64,') == len(FIGURES) + len(flows)
+    assert 'src="http' not in page and "<link" not in page
+    assert (folder / "summary.csv").is_file() and (folder / "report.md").is_file()
+
+
+def test_report_says_what_was_swept_and_why(built):
+    folder, path = built
+    text = (folder / "report.md").read_text()
+    assert f"4 runs, {ORIGIN_STEPS} steps each." in text
+    assert "Swept `init`: normal, xavier." in text
+    assert "Swept `depth`: 2, 3." in text
+    assert "init=normal depth=3: vanishing — the back-propagated signal shrinks" in text
+    assert "no better than a constant (baseline" in text
+    assert "Healthy: init=xavier depth=2, init=xavier depth=3" in text
+    # The measured factor between depth 2 and depth 3 for the question's init.
+    line = re.search(
+        r"init=normal: first-layer gradient std at the start: depth=2 (\S+) vs "
+        r"depth=3 (\S+), a factor of ([\d,]+) lower",
+        text,
+    )
+    assert line, text
+    low, high, factor = float(line[1]), float(line[2]), float(line[3].replace(",", ""))
+    assert factor == pytest.approx(low / high, rel=0.1) and factor > 100
+    html_text = path.read_text()
+    assert line[0] in html_text
+    for job in "0123":
+        assert f'href="{job}/metrics.csv"' in html_text
+        assert f'href="{job}/run.json"' in html_text
+
+
+def test_setting_values_are_escaped(origin_sweep, tmp_path):
+    folder = tmp_path / "sweep"
+    for job in ("0", "1"):
+        shutil.copytree(origin_sweep / job, folder / job)
+    record = json.loads((folder / "1" / "run.json").read_text())
+    record["settings"]["init"] = ATTACK
+    record["error"] = ATTACK
+    (folder / "1" / "run.json").write_text(json.dumps(record))
+    page = report.build(folder).read_text()
+    assert ATTACK not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert ATTACK not in (folder / "report.md").read_text()
+
+
+def test_failed_and_incomplete_runs_are_listed(origin_sweep, tmp_path):
+    folder = tmp_path / "sweep"
+    for job in ("0", "1", "2"):
+        shutil.copytree(origin_sweep / job, folder / job)
+    (folder / "2" / "run.json").unlink()  # killed before it finished
+    path = folder / "1" / "run.json"
+    record = json.loads(path.read_text())
+    record.update(status="failed", verdict="failed", figures={}, error="ValueError: x")
+    path.write_text(json.dumps(record))
+    text = report.build(folder).read_text()
+    assert "Failed runs" in text and "ValueError: x" in text
+    assert "Incomplete runs" in text and "job 2: no complete run.json" in text
+
+
+def _cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "sweeper.report", *map(str, args)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_cli_missing_folder_fails_in_one_line(tmp_path):
+    result = _cli(tmp_path / "nowhere")
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "does not exist" in result.stderr
+
+
+def test_cli_folder_without_runs_fails_in_one_line(tmp_path):
+    result = _cli(tmp_path)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        f"sweeper.report: error: folder '{tmp_path}' holds no runs "
+        "(no run.json in it or its subfolders)"
+    ]
+
+
+def test_cli_rebuilds_a_single_run_folder(origin_sweep, tmp_path):
+    folder = shutil.copytree(origin_sweep / "1", tmp_path / "run")
+    result = _cli(folder)
+    assert result.returncode == 0, result.stderr
+    assert (folder / "report.html").is_file()
+    assert (folder / "gradient_flow.png").is_file()
