@@ -10,36 +10,31 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from sweeper import preflight
+from sweeper import preflight, runner
 from sweeper.schema import ConfigError
 
 
-@hydra.main(config_path="../conf", config_name="config", version_base="1.3")
 def train_job(cfg: DictConfig) -> None:
     """Hydra's task function: one job = one run, trained and written to its job dir."""
     hydra_cfg = HydraConfig.get()
-    settings = job_settings(list(hydra_cfg.overrides.task))
-    from sweeper.runner import Job, run_job  # TensorFlow loads only after validation
-
-    run_job(Job(preflight.typed(cfg), Path(hydra_cfg.runtime.output_dir), settings))
-
-
-def job_settings(overrides: list[str]) -> dict:
-    """The job's overrides as a dict: `init=xavier` -> {"init": "xavier"}."""
-    settings = {}
-    for override in overrides:
-        key, _, value = override.lstrip("+~").partition("=")
-        if not key.startswith("hydra"):
-            settings[key] = value
-    return settings
+    settings = runner.settings_from_overrides(list(hydra_cfg.overrides.task))
+    out_dir = Path(hydra_cfg.runtime.output_dir)
+    runner.run_job(runner.Job(preflight.typed(cfg), out_dir, settings))
 
 
-def main(argv: list[str] | None = None) -> None:
+# Tells sweeper's batched launcher that it may train these jobs in groups itself and
+# only call back to write each job's files (any other task function runs as usual).
+train_job.sweeper_batchable = True
+hydra_main = hydra.main(
+    config_path="../conf", config_name="config", version_base="1.3"
+)(train_job)
+
+
+def main() -> None:
     """Validate the command line's every swept value, then run Hydra on it."""
-    argv = sys.argv[1:] if argv is None else argv
-    from hydra._internal.utils import get_args_parser
+    from hydra._internal.utils import get_args_parser  # Hydra's own argv grammar
 
-    args = get_args_parser().parse_args(argv)
+    args = get_args_parser().parse_args(sys.argv[1:])
     asks_hydra = (
         args.help or args.hydra_help or args.info or args.cfg or args.shell_completion
     )
@@ -49,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         except ConfigError as exc:
             print(f"sweeper: error: {exc}", file=sys.stderr)
             sys.exit(2)
-    train_job()
+    hydra_main()
 
 
 if __name__ == "__main__":

@@ -9,12 +9,12 @@ keeps runs independent. A group of one run (R = 1) is the per-job path.
 
 import math
 import time
-from dataclasses import dataclass
 
 import numpy as np
 from sweeper._tf import tf
 
 from sweeper import measure, optim, registry, task
+from sweeper.groups import Measurements, Shape, shape_of
 from sweeper.schema import Config
 
 HYPERPARAMS = (
@@ -28,54 +28,6 @@ HYPERPARAMS = (
     "threshold",
     "output_scale",
 )
-
-
-@dataclass(frozen=True)
-class Shape:
-    """What the runs of one compiled program share; the rest are per-run tensors."""
-
-    sizes: tuple[int, ...]  # units from input to output, e.g. (1, 16, 16, 1)
-    activation: str
-    optimizer: str
-    clip: str
-    steps: int
-    log_every: int
-    batch_size: int
-    probe_size: int
-
-    @property
-    def logged_steps(self) -> np.ndarray:
-        """Steps (updates applied so far) at which measurements are taken."""
-        every = self.log_every or self.steps
-        return np.append(np.arange(0, self.steps, every), self.steps)
-
-
-def shape_of(cfg: Config) -> Shape:
-    """The compiled-program key of a run."""
-    hidden = (cfg.model.width,) * (cfg.depth - 1)
-    return Shape(
-        sizes=(task.IN_DIM, *hidden, task.OUT_DIM),
-        activation=cfg.model.activation,
-        optimizer=cfg.optimizer.name,
-        clip=cfg.clip.name,
-        steps=cfg.steps,
-        log_every=cfg.log_every,
-        batch_size=cfg.task.batch_size,
-        probe_size=cfg.task.probe_size,
-    )
-
-
-@dataclass
-class Measurements:
-    """What a group's training returns, as numpy arrays with a run axis."""
-
-    steps: np.ndarray  # [K] logged steps
-    layer: dict  # name -> [K, R, layers]
-    run: dict  # name -> [K, R]
-    diverged_at: (
-        np.ndarray
-    )  # [R] first step with a non-finite loss, gradient or update, -1 if none
-    seconds: float  # wall time of the group: compile + train + transfer
 
 
 def train(cfgs: list[Config]) -> Measurements:

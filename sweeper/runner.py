@@ -1,4 +1,4 @@
-"""Train jobs and write each job's files; an exception never escapes a job.
+"""Train jobs, alone or in groups, and write each job's files; no exception escapes.
 
 Hydra skips `on_multirun_end` (and so the report) when a job raises, so every failure is
 recorded as status `failed` in the job's run.json instead.
@@ -9,20 +9,43 @@ import hashlib
 import json
 import time
 import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
-from sweeper import engine, files, verdict
+from sweeper import files, verdict
+from sweeper.groups import Measurements
 from sweeper.schema import Config
 
 
 @dataclass
 class Job:
-    """One run to train: its typed config, its output folder and its swept settings."""
+    """One run to write: its typed config, its output folder and its swept settings."""
 
     cfg: Config
     out_dir: Path
-    settings: dict  # swept key (as on the CLI) -> value, e.g. {"init": "xavier"}
+    settings: dict  # key as on the CLI -> value, e.g. {"init": "xavier"}
+
+
+@dataclass
+class Outcome:
+    """What training gave one run: its group's measurements and its row, or an error."""
+
+    result: Measurements | None
+    index: int = 0  # the run's position in the group
+    size: int = 1  # runs in the group
+    error: str | None = None  # traceback of the failure
+
+
+def settings_from_overrides(overrides: list[str]) -> dict:
+    """A job's own overrides as a dict: `init=xavier` -> {"init": "xavier"}."""
+    settings = {}
+    for override in overrides:
+        key, _, value = override.lstrip("+~").partition("=")
+        if not key.startswith("hydra"):
+            settings[key] = value
+    return settings
 
 
 def config_hash(cfg: Config) -> str:
@@ -31,27 +54,67 @@ def config_hash(cfg: Config) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def run_group(jobs: list[Job]) -> None:
-    """Train jobs of one shape as one program; if that fails, retry each alone."""
+def train_group(cfgs: list[Config]) -> list[Outcome]:
+    """Train runs of one shape as one program; if that fails, retry each alone."""
+    from sweeper import engine  # TensorFlow loads here, in whichever process trains
+
     try:
-        result = engine.train([job.cfg for job in jobs])
+        result = engine.train(cfgs)
     except Exception:
-        if len(jobs) == 1:
-            _write_failure(jobs[0], traceback.format_exc())
-            return
-        for job in jobs:
-            run_group([job])
-        return
-    for index, job in enumerate(jobs):
-        try:
-            _write_result(job, result, index, len(jobs))
-        except Exception:
-            _write_failure(job, traceback.format_exc())
+        if len(cfgs) == 1:
+            return [Outcome(None, error=traceback.format_exc())]
+        return [train_group([cfg])[0] for cfg in cfgs]
+    return [Outcome(result, index, len(cfgs)) for index in range(len(cfgs))]
+
+
+def train_groups(cfgs: list[Config], groups: list, workers: int, done=None) -> list:
+    """Every run's outcome, training `groups` (lists of indices) on `workers` processes.
+
+    `done(n)` is told each time n more runs have finished. A worker process that dies
+    fails only the runs of its own group.
+    """
+    outcomes: list = [None] * len(cfgs)
+
+    def store(group, results):
+        for index, outcome in zip(group, results):
+            outcomes[index] = outcome
+        if done:
+            done(len(group))
+
+    if workers <= 1 or len(groups) <= 1:
+        for group in groups:
+            store(group, train_group([cfgs[i] for i in group]))
+        return outcomes
+    # spawn, not fork: a forked child of a process that loaded TensorFlow can hang.
+    context = get_context("spawn")
+    with ProcessPoolExecutor(min(workers, len(groups)), mp_context=context) as pool:
+        futures = {pool.submit(train_group, [cfgs[i] for i in g]): g for g in groups}
+        for future in as_completed(futures):
+            group = futures[future]
+            try:
+                results = future.result()
+            except Exception:
+                results = [Outcome(None, error=traceback.format_exc())] * len(group)
+            store(group, results)
+    return outcomes
 
 
 def run_job(job: Job) -> None:
-    """Train one job alone (the per-job path)."""
-    run_group([job])
+    """Train one job alone and write its files (the per-job path)."""
+    write(job, train_group([job.cfg])[0])
+
+
+def write(job: Job, outcome: Outcome) -> None:
+    """Write a job's metrics.csv and run.json; a failure to do so is itself recorded."""
+    out_dir = Path(job.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if outcome.result is not None:
+        try:
+            _write_result(job, outcome, out_dir)
+            return
+        except Exception:
+            outcome = Outcome(None, error=traceback.format_exc())
+    _write_failure(job, outcome.error or "unknown error", out_dir)
 
 
 def _base_record(job: Job) -> dict:
@@ -63,12 +126,11 @@ def _base_record(job: Job) -> dict:
     }
 
 
-def _write_result(job: Job, result: engine.Measurements, index: int, size: int) -> None:
+def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
     start = time.perf_counter()
+    result, index = outcome.result, outcome.index
     layer = {name: values[:, index] for name, values in result.layer.items()}
     run = {name: values[:, index] for name, values in result.run.items()}
-    out_dir = Path(job.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     table = files.metrics_table(result.steps, layer, run, job.settings)
     files.write_csv(table, out_dir / files.METRICS_FILE)
     figs = verdict.figures(layer, run, result.steps, job.cfg.task)
@@ -83,16 +145,14 @@ def _write_result(job: Job, result: engine.Measurements, index: int, size: int) 
         "error": None,
         "timings": {
             "group_seconds": result.seconds,
-            "group_size": size,
+            "group_size": outcome.size,
             "write_seconds": time.perf_counter() - start,
         },
     }
     files.write_json({**_base_record(job), **record}, out_dir / files.RUN_FILE)
 
 
-def _write_failure(job: Job, trace: str) -> None:
-    out_dir = Path(job.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+def _write_failure(job: Job, trace: str, out_dir: Path) -> None:
     record = {
         "status": "failed",
         "verdict": "failed",

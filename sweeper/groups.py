@@ -1,0 +1,97 @@
+"""Which runs can train as one compiled program, and what such a group returns.
+
+Free of TensorFlow: the launcher plans groups, and receives their measurements from
+worker processes, without loading it.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sweeper import task
+from sweeper.files import LAYER_METRICS, RUN_METRICS
+from sweeper.schema import Config
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the runs of one compiled program share; the rest are per-run tensors."""
+
+    sizes: tuple[int, ...]  # units from input to output, e.g. (1, 16, 16, 1)
+    activation: str
+    optimizer: str
+    clip: str
+    steps: int
+    log_every: int
+    batch_size: int
+    probe_size: int
+
+    @property
+    def logged_steps(self) -> np.ndarray:
+        """Steps (updates applied so far) at which measurements are taken."""
+        every = self.log_every or self.steps
+        return np.append(np.arange(0, self.steps, every), self.steps)
+
+
+def shape_of(cfg: Config) -> Shape:
+    """The compiled-program key of a run."""
+    hidden = (cfg.model.width,) * (cfg.depth - 1)
+    return Shape(
+        sizes=(task.IN_DIM, *hidden, task.OUT_DIM),
+        activation=cfg.model.activation,
+        optimizer=cfg.optimizer.name,
+        clip=cfg.clip.name,
+        steps=cfg.steps,
+        log_every=cfg.log_every,
+        batch_size=cfg.task.batch_size,
+        probe_size=cfg.task.probe_size,
+    )
+
+
+@dataclass
+class Measurements:
+    """What a group's training returns, as numpy arrays with a run axis."""
+
+    steps: np.ndarray  # [K] logged steps
+    layer: dict  # name -> [K, R, layers]
+    run: dict  # name -> [K, R]
+    diverged_at: (
+        np.ndarray
+    )  # [R] first step with a non-finite loss, gradient or update, -1 if none
+    seconds: float  # wall time of the group: compile + train + transfer
+
+
+def bytes_per_run(shape: Shape) -> int:
+    """Rough float32 footprint of one run in a group: data, logs, weights and slots."""
+    layers = len(shape.sizes) - 1
+    params = sum((a + 1) * b for a, b in zip(shape.sizes[:-1], shape.sizes[1:]))
+    widest = max(shape.sizes)
+    inputs = (shape.steps + 1) * shape.batch_size * task.IN_DIM
+    logs = len(shape.logged_steps) * (layers * len(LAYER_METRICS) + len(RUN_METRICS))
+    # weights, gradients, clipped gradients, updates and up to two optimizer slots,
+    # plus the probe's activations (z and h per layer) and one batch's
+    working = 6 * params + 2 * layers * widest * (shape.probe_size + shape.batch_size)
+    return 4 * (inputs + logs + working)
+
+
+def plan(cfgs: list[Config], memory_mb: float, parts: int = 1) -> list[list[int]]:
+    """Indices of `cfgs` grouped by shape, each group within `memory_mb`.
+
+    When there are fewer groups than `parts` (worker processes), the largest groups are
+    split so every worker gets one.
+    """
+    by_shape: dict = {}
+    for index, cfg in enumerate(cfgs):
+        by_shape.setdefault(shape_of(cfg), []).append(index)
+    groups = []
+    for shape, indices in by_shape.items():
+        size = max(1, int(memory_mb * 2**20 // bytes_per_run(shape)))
+        groups += [indices[i : i + size] for i in range(0, len(indices), size)]
+    while len(groups) < parts:
+        largest = max(groups, key=len)
+        if len(largest) < 2:
+            break
+        groups.remove(largest)
+        half = (len(largest) + 1) // 2
+        groups += [largest[:half], largest[half:]]
+    return sorted(groups)
