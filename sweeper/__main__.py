@@ -13,6 +13,9 @@ from omegaconf import DictConfig
 from sweeper import preflight, runner
 from sweeper.schema import ConfigError
 
+# `python -m sweeper -m` with nothing to sweep runs the question's grid.
+DEFAULT_GRID = ["init=normal,xavier", "depth=2,3"]
+
 
 def train_job(cfg: DictConfig) -> None:
     """Hydra's task function: one job = one run, trained and written to its job dir."""
@@ -35,6 +38,9 @@ def main() -> None:
     from hydra._internal.utils import get_args_parser  # Hydra's own argv grammar
 
     args = get_args_parser().parse_args(sys.argv[1:])
+    if args.multirun and not any("," in o for o in args.overrides):
+        sys.argv += DEFAULT_GRID  # Hydra reads sys.argv itself
+        args.overrides += DEFAULT_GRID
     asks_hydra = (
         args.help or args.hydra_help or args.info or args.cfg or args.shell_completion
     )

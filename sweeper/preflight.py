@@ -37,7 +37,7 @@ def typed(cfg: DictConfig) -> Config:
     return OmegaConf.to_object(cfg)
 
 
-def grid(overrides: list[str], multirun: bool, conf_dir: Path) -> list[list[str]]:
+def grid(overrides: list[str], multirun: bool) -> list[list[str]]:
     """Override lists that between them try every value of every swept key once."""
     parser = OverridesParser.create()
     try:
@@ -63,9 +63,6 @@ def grid(overrides: list[str], multirun: bool, conf_dir: Path) -> list[list[str]
             values[key] = swept
         else:
             values[key] = [override.get_value_element_as_str()]
-    if multirun:
-        for key, text in _default_grid(conf_dir).items():
-            values.setdefault(key, text.split(","))
     base = {key: vals[0] for key, vals in values.items()}
     lists = [_as_list(base)]
     for key, vals in values.items():
@@ -78,16 +75,9 @@ def _as_list(settings: dict) -> list[str]:
     return [f"{key}={value}" for key, value in settings.items()]
 
 
-def _default_grid(conf_dir: Path) -> dict:
-    """`hydra.sweeper.params` of the primary config: the grid `-m` runs by default."""
-    cfg = OmegaConf.load(conf_dir / "config.yaml")
-    params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
-    return {str(k): str(v) for k, v in params.items()}
-
-
 def check(overrides: list[str], multirun: bool, conf_dir: Path = CONF_DIR) -> None:
     """Raise ConfigError for the first override list that makes an invalid config."""
-    lists = grid(overrides, multirun, conf_dir)
+    lists = grid(overrides, multirun)
     with initialize_config_dir(str(conf_dir), version_base="1.3"):
         for override_list in lists:
             try:

@@ -6,7 +6,7 @@ import sys
 
 import pandas as pd
 
-from conftest import ORIGIN_STEPS
+from conftest import ORIGIN_STEPS, sweep
 
 ONE_THIRD = 1 / 3  # E[x^2] for x ~ U(-1, 1): the loss of an estimate stuck at 0
 
@@ -91,3 +91,22 @@ def test_report_rebuilds_from_files(origin_sweep, tmp_path):
         capture_output=True,
     )
     assert summary.read_text() == before
+
+
+def test_multirun_without_a_grid_runs_the_origin_grid(tmp_path):
+    result = sweep(tmp_path, "steps=20", "log_every=0")
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert sorted(zip(summary["init"], summary["depth"])) == [
+        ("normal", 2),
+        ("normal", 3),
+        ("xavier", 2),
+        ("xavier", 3),
+    ]
+    assert "sweeper: report written to" in result.stdout
+
+
+def test_a_swept_key_replaces_the_default_grid(tmp_path):
+    sweep(tmp_path, "init=xavier", "seed=0,1", "steps=20", "log_every=0")
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert list(summary["seed"]) == [0, 1]
+    assert "depth" not in summary.columns  # depth stays at its default, unswept

@@ -61,10 +61,14 @@ def test_good_command_lines_pass():
     )
 
 
-def test_default_grid_is_checked_with_multirun():
-    lists = preflight.grid([], multirun=True, conf_dir=preflight.CONF_DIR)
-    assert ["init=normal", "depth=2"] in lists and ["init=xavier", "depth=2"] in lists
-    assert ["init=normal", "depth=3"] in lists
+def test_every_value_is_tried_once():
+    lists = preflight.grid(["init=normal,xavier", "depth=2,3,4"], multirun=True)
+    assert lists == [
+        ["init=normal", "depth=2"],
+        ["init=xavier", "depth=2"],
+        ["init=normal", "depth=3"],
+        ["init=normal", "depth=4"],
+    ]
 
 
 @pytest.mark.parametrize("args", [["depth=abc"], ["-m", "init=xavir,normal"]])
