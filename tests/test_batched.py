@@ -1,0 +1,108 @@
+"""The batched launcher against the per-job path: same files, same verdicts.
+
+Tolerance: a run trained in a stack of R runs uses XLA kernels for a batch of R
+matmuls, so its float32 rounding differs from the run trained alone. Weights agree to
+~2e-7 relative; statistics of gradients that are differences of nearly equal numbers
+(a small loss) agree to ~4e-4 relative but ~3e-6 of their column's scale. So every
+number must agree within 1e-5 of the largest |value| of its column in that run, plus
+1e-6 absolute (out_spread of a collapsed run is ~1e-9, below float32 resolution).
+"""
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import sweep
+from sweeper.progress import Progress
+
+MIXED = [
+    "depth=2,3",
+    "init=normal,xavier,he_normal",
+    "optimizer.lr=1e-3,1e-2",
+    "seed=0,1",
+    "steps=300",
+    "log_every=50",
+]
+
+
+def assert_same_metrics(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert list(a.columns) == list(b.columns)
+    assert a.select_dtypes(exclude="number").equals(b.select_dtypes(exclude="number"))
+    for column in a.select_dtypes("number").columns:
+        x, y = a[column].to_numpy(float), b[column].to_numpy(float)
+        scale = np.nanmax(np.abs(x)) if np.isfinite(x).any() else 0.0
+        np.testing.assert_allclose(
+            y, x, rtol=0, atol=1e-5 * scale + 1e-6, err_msg=column
+        )
+
+
+@pytest.fixture(scope="module")
+def both_paths(tmp_path_factory):
+    per_job = tmp_path_factory.mktemp("per_job")
+    batched = tmp_path_factory.mktemp("batched")
+    sweep(per_job, *MIXED, "hydra/launcher=basic")
+    sweep(batched, *MIXED)  # the default multirun launcher
+    return per_job, batched
+
+
+def test_batched_files_equal_per_job_files(both_paths):
+    per_job, batched = both_paths
+    for job in range(24):
+        a = pd.read_csv(per_job / str(job) / "metrics.csv")
+        b = pd.read_csv(batched / str(job) / "metrics.csv")
+        assert_same_metrics(a, b)
+        assert (batched / str(job) / ".hydra" / "overrides.yaml").read_text() == (
+            per_job / str(job) / ".hydra" / "overrides.yaml"
+        ).read_text()
+
+
+def test_batched_verdicts_equal_per_job_verdicts(both_paths):
+    per_job, batched = both_paths
+    a = pd.read_csv(per_job / "summary.csv")
+    b = pd.read_csv(batched / "summary.csv")
+    assert len(a) == 24
+    columns = ["depth", "init", "optimizer.lr", "seed", "status", "verdict"]
+    pd.testing.assert_frame_equal(a[columns], b[columns])
+    assert a["verdict"].nunique() > 1  # the grid mixes outcomes, not all one verdict
+
+
+def test_a_diverging_run_does_not_touch_its_group(tmp_path):
+    grid = ["init=xavier", "depth=3", "clip=none", "steps=200", "log_every=50"]
+    stacked = tmp_path / "stacked"
+    alone = tmp_path / "alone"
+    stacked.mkdir()
+    alone.mkdir()
+    # One group: the runs differ only in per-run tensors (lr, seed).
+    sweep(stacked, *grid, "optimizer.lr=1e-3,1e3", "seed=0,1")
+    sweep(alone, *grid, "optimizer.lr=1e-3", "seed=0,1", "hydra/launcher=basic")
+    summary = pd.read_csv(stacked / "summary.csv")
+    diverged = summary[summary["optimizer.lr"] == 1e3]
+    assert (diverged["status"] == "diverged").all()
+    assert diverged["diverged_at"].notna().all()
+    for seed, solo_job in ((0, 0), (1, 1)):
+        row = summary[(summary["optimizer.lr"] == 1e-3) & (summary["seed"] == seed)]
+        job = str(row["job"].item())
+        a = pd.read_csv(alone / str(solo_job) / "metrics.csv")
+        b = pd.read_csv(stacked / job / "metrics.csv")
+        assert_same_metrics(
+            a.drop(columns="optimizer.lr"), b.drop(columns="optimizer.lr")
+        )
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_on_a_terminal_and_is_quiet_otherwise():
+    terminal, pipe = _Terminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        progress = Progress(4, stream=stream, width=4)
+        progress.update(1)
+        progress.update(3)
+    assert "sweeper: 1/4 runs [#   ]" in terminal.getvalue()
+    assert "ETA" in terminal.getvalue()
+    assert "sweeper: 4/4 runs [####]" in terminal.getvalue()
+    assert pipe.getvalue() == ""
