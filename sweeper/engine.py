@@ -25,7 +25,9 @@ HYPERPARAMS = (
     "rho",
     "epsilon",
     "initial_accumulator",
-    "threshold",
+    "clip_value",
+    "clip_norm",
+    "clip_global_norm",
     "output_scale",
 )
 
@@ -57,8 +59,9 @@ def train(cfgs: list[Config]) -> Measurements:
 
 
 def _hyperparam(cfg: Config, name: str) -> float:
-    if name == "threshold":
-        return cfg.clip.threshold
+    if name.startswith("clip_"):
+        kinds = optim.clip_thresholds(cfg.clip.name, cfg.clip.threshold)
+        return kinds[name.removeprefix("clip_")]
     if name == "output_scale":
         return cfg.task.output_scale
     return getattr(cfg.optimizer, name)
@@ -115,7 +118,9 @@ def _loop(shape: Shape):
             losses = tf.reduce_mean(tf.square(task.target(x) - estimate), axis=[1, 2])
             total = tf.reduce_sum(losses)
         grads = tape.gradient(total, params)
-        clipped = optim.clip(shape.clip, grads, hp["threshold"])
+        clipped = optim.clip(
+            grads, hp["clip_value"], hp["clip_norm"], hp["clip_global_norm"]
+        )
         new_params, new_slots = [], []
         for p, g, s in zip(params, clipped, slots):
             p_new, s_new = optim.update(shape.optimizer, p, g, s, hp, t)

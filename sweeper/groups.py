@@ -20,7 +20,6 @@ class Shape:
     sizes: tuple[int, ...]  # units from input to output, e.g. (1, 16, 16, 1)
     activation: str
     optimizer: str
-    clip: str
     steps: int
     log_every: int
     batch_size: int
@@ -40,7 +39,6 @@ def shape_of(cfg: Config) -> Shape:
         sizes=(task.IN_DIM, *hidden, task.OUT_DIM),
         activation=cfg.model.activation,
         optimizer=cfg.optimizer.name,
-        clip=cfg.clip.name,
         steps=cfg.steps,
         log_every=cfg.log_every,
         batch_size=cfg.task.batch_size,

@@ -7,6 +7,8 @@ optimizers hold one scalar learning rate per variable; tests/test_optim.py check
 against Keras.
 """
 
+import math
+
 from sweeper._tf import tf
 
 
@@ -21,27 +23,33 @@ def run_norm(tensor: tf.Tensor) -> tf.Tensor:
     return tf.sqrt(tf.reduce_sum(tf.square(tensor), axis=axes))
 
 
-def clip(name: str, grads: list, threshold: tf.Tensor) -> list:
-    """Clip each run's gradients: none, by value, by norm per tensor, by global norm."""
-    if name == "none":
-        return list(grads)
-    if name == "value":
-        return [
-            tf.clip_by_value(g, -per_run(threshold, g), per_run(threshold, g))
-            for g in grads
-        ]
-    if name == "norm":
-        return [g * per_run(_shrink(run_norm(g), threshold), g) for g in grads]
-    if name == "global_norm":
-        total = tf.sqrt(tf.add_n([tf.square(run_norm(g)) for g in grads]))
-        shrink = _shrink(total, threshold)
-        return [g * per_run(shrink, g) for g in grads]
-    raise ValueError(f"unknown clip {name!r}")
+# Clip kinds, applied in this order. Every run has a threshold for each, infinite for
+# the kinds it does not use: an infinite threshold is exactly the identity (clip to
+# +-inf; min(1, inf / norm) = 1), so runs with different clip kinds share one program
+# and `none` is all three switched off.
+CLIP_KINDS = ("value", "norm", "global_norm")
+
+
+def clip_thresholds(name: str, threshold: float) -> dict:
+    """A run's threshold per clip kind: `threshold` for `name`, inf for the others."""
+    return {kind: threshold if kind == name else math.inf for kind in CLIP_KINDS}
+
+
+def clip(grads: list, value, norm, global_norm) -> list:
+    """Clip each run's gradients by value, by norm per tensor and by global norm.
+
+    The thresholds are [R] tensors (see CLIP_KINDS for the infinite ones).
+    """
+    grads = [tf.clip_by_value(g, -per_run(value, g), per_run(value, g)) for g in grads]
+    grads = [g * per_run(_shrink(run_norm(g), norm), g) for g in grads]
+    total = tf.sqrt(tf.add_n([tf.square(run_norm(g)) for g in grads]))
+    shrink = _shrink(total, global_norm)
+    return [g * per_run(shrink, g) for g in grads]
 
 
 def _shrink(norm: tf.Tensor, threshold: tf.Tensor) -> tf.Tensor:
-    """Factor that scales a norm down to the threshold, 1 when already below it."""
-    return threshold / tf.maximum(norm, threshold)
+    """Factor that scales a norm down to the threshold, exactly 1 when below it."""
+    return tf.minimum(1.0, threshold / norm)
 
 
 def slot_count(name: str) -> int:

@@ -151,9 +151,11 @@ def test_update_matches_float64_with_the_defaults(name):
 
 
 def clip(name, tensors, threshold):
-    """optim.clip on [R, ...] tensors given as nested lists, back as numpy arrays."""
+    """optim.clip of one kind, with one threshold per run, on nested lists -> numpy."""
     grads = [tf.constant(t, tf.float32) for t in tensors]
-    out = optim.clip(name, grads, tf.constant(threshold, tf.float32))
+    per_kind = [optim.clip_thresholds(name, t) for t in threshold]
+    kinds = [tf.constant([k[kind] for k in per_kind]) for kind in optim.CLIP_KINDS]
+    out = optim.clip(grads, *kinds)
     return [g.numpy() for g in out]
 
 
