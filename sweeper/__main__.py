@@ -11,9 +11,11 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sweeper import preflight, runner
+from sweeper.callbacks import ReportCallback
 from sweeper.schema import ConfigError
 
-# `python -m sweeper -m` with nothing to sweep runs the question's grid.
+# `python -m sweeper -m` with nothing swept runs the question's grid over the keys the
+# command line leaves unset.
 DEFAULT_GRID = ["init=normal,xavier", "depth=2,3"]
 
 
@@ -22,7 +24,12 @@ def train_job(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     settings = runner.settings_from_overrides(list(hydra_cfg.overrides.task))
     out_dir = Path(hydra_cfg.runtime.output_dir)
-    runner.run_job(runner.Job(preflight.typed(cfg), out_dir, settings))
+    try:
+        typed = preflight.typed(cfg)
+    except ConfigError as exc:  # a combination the command-line check could not see
+        print(f"sweeper: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    runner.run_job(runner.Job(typed, out_dir, settings))
 
 
 # Tells sweeper's batched launcher that it may train these jobs in groups itself and
@@ -39,18 +46,22 @@ def main() -> None:
 
     args = get_args_parser().parse_args(sys.argv[1:])
     if args.multirun and not any("," in o for o in args.overrides):
-        sys.argv += DEFAULT_GRID  # Hydra reads sys.argv itself
-        args.overrides += DEFAULT_GRID
+        given = {o.partition("=")[0] for o in args.overrides}
+        grid = [g for g in DEFAULT_GRID if g.partition("=")[0] not in given]
+        sys.argv += grid  # Hydra reads sys.argv itself
+        args.overrides += grid
     asks_hydra = (
         args.help or args.hydra_help or args.info or args.cfg or args.shell_completion
     )
     if not asks_hydra:
         try:
-            preflight.check(args.overrides, args.multirun)
+            preflight.check(args.overrides, args.multirun, args.config_dir)
         except ConfigError as exc:
             print(f"sweeper: error: {exc}", file=sys.stderr)
             sys.exit(2)
     hydra_main()
+    if ReportCallback.failed_runs:
+        sys.exit(1)  # the sweep finished and its report is written, but runs failed
 
 
 if __name__ == "__main__":

@@ -177,7 +177,8 @@ def load_metrics(folder: Path, runs: pd.DataFrame) -> pd.DataFrame:
     folder
         The folder `runs` was loaded from.
     runs
-        A table from `load_runs`; runs without a metrics.csv (failed ones) are skipped.
+        A table from `load_runs`; failed runs are skipped (a metrics.csv beside a
+        failed run.json is not that run's).
 
     Returns
     -------
@@ -185,9 +186,9 @@ def load_metrics(folder: Path, runs: pd.DataFrame) -> pd.DataFrame:
         The long metrics tables, one row per (run, logged step, layer); `job` first.
     """
     tables = []
-    for job in runs["job"]:
+    for job in runs.loc[runs["status"] != "failed", "job"]:
         path = Path(folder) / job / files.METRICS_FILE
-        if path.exists():
+        if path.is_file():
             table = pd.read_csv(path)
             table.insert(0, "job", job)
             tables.append(table)

@@ -9,15 +9,25 @@ from omegaconf import DictConfig
 class ReportCallback(Callback):
     """Build summary.csv and the report in the run or sweep folder."""
 
+    failed_runs = 0  # of the last report; sweeper.__main__ turns it into the exit code
+
     def on_run_end(self, config: DictConfig, **kwargs) -> None:
         self._report(Path(config.hydra.run.dir))
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         self._report(Path(config.hydra.sweep.dir))
 
-    @staticmethod
-    def _report(folder: Path) -> None:
-        from sweeper import report
+    @classmethod
+    def _report(cls, folder: Path) -> None:
+        from sweeper import analysis, report
 
-        path = report.build(folder)
+        runs, _ = analysis.load_runs(folder)
+        cls.failed_runs = int((runs["status"] == "failed").sum()) if len(runs) else 0
+        try:
+            path = report.build(folder)
+        except report.NoRunsError as exc:
+            print(f"sweeper: no report: {exc}")
+            return
         print(f"sweeper: report written to {path}")
+        if cls.failed_runs:
+            print(f"sweeper: {cls.failed_runs} run(s) failed; see the report")

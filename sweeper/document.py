@@ -82,7 +82,10 @@ def _pieces(text) -> list:
 def _md(text, cell: bool = False) -> str:
     out = ""
     for kind, value, *href in _pieces(text):
-        value = html.escape(str(value), quote=False)  # Markdown lets raw HTML through
+        if kind == "code":  # a code span shows its text literally, HTML and all
+            value = str(value).replace("`", "'")
+        else:
+            value = html.escape(str(value), quote=False)  # Markdown passes raw HTML
         value = value.replace("|", r"\|") if cell else value
         out += {
             "b": f"**{value}**",

@@ -38,6 +38,12 @@ def train(cfgs: list[Config]) -> Measurements:
     if any(shape_of(cfg) != shape for cfg in cfgs):
         raise ValueError("runs of one group must share a shape")
     start = time.perf_counter()
+    runs = len(cfgs)
+    # XLA compiles a stack of one run to other kernels than a stack of several, whose
+    # float32 rounding differs (~1e-6); a stack of 2 rounds exactly as a stack of 256.
+    # A lone run trains beside a copy of itself, so its files are bit-identical
+    # whether it trains alone or in any group.
+    cfgs = cfgs * 2 if runs == 1 else cfgs
     params = _stack([_flat_weights(cfg, shape) for cfg in cfgs])
     hp = {
         name: tf.constant([_hyperparam(cfg, name) for cfg in cfgs], tf.float32)
@@ -48,12 +54,13 @@ def train(cfgs: list[Config]) -> Measurements:
     )
     probe = tf.constant(task.probe_inputs(cfgs[0].task))
     program = _program(shape, len(cfgs))
-    layer, run, diverged_at = program(params, tf.constant(inputs), probe, hp)
+    layer, run, diverged_at, hists = program(params, tf.constant(inputs), probe, hp)
     return Measurements(
         steps=shape.logged_steps,
-        layer={name: layer[name].numpy() for name in measure.LAYER_METRICS},
-        run={name: run[name].numpy() for name in measure.RUN_METRICS},
-        diverged_at=diverged_at.numpy(),
+        layer={n: layer[n].numpy()[:, :runs] for n in measure.LAYER_METRICS},
+        run={n: run[n].numpy()[:, :runs] for n in measure.RUN_METRICS},
+        diverged_at=diverged_at.numpy()[:runs],
+        histograms={n: values.numpy()[:, :runs] for n, values in hists.items()},
         seconds=time.perf_counter() - start,
     )
 
@@ -149,6 +156,8 @@ def _loop(shape: Shape):
             stats["loss"] = losses
             stats["global_grad_norm"] = measure.global_norm(grads)
             stats["global_grad_norm_clipped"] = measure.global_norm(clipped)
+            if shape.tensorboard:
+                stats.update(measure.histograms(params[0::2], grads[0::2]))
         return new_params, new_slots, diverged_at, stats
 
     def probe_measure(params, probe, hp):
@@ -167,8 +176,11 @@ def _loop(shape: Shape):
         runs = tf.shape(params[0])[0]
         slots = optim.init_slots(shape.optimizer, params, hp)
         diverged_at = tf.fill([runs], tf.constant(-1, tf.int32))
-        names = measure.LAYER_METRICS + measure.RUN_METRICS
-        logs = {n: tf.TensorArray(tf.float32, size=n_logged + 1) for n in names}
+        dtypes = dict.fromkeys(measure.LAYER_METRICS + measure.RUN_METRICS, tf.float32)
+        if shape.tensorboard:  # without it, the program is exactly the one before
+            dtypes.update(measure.HISTOGRAM_ARRAYS)
+        names = tuple(dtypes)
+        logs = {n: tf.TensorArray(dtypes[n], size=n_logged + 1) for n in names}
         for i in tf.range(n_logged):
             t0 = i * every
             (params, slots, diverged_at), stats = logged_step(
@@ -190,6 +202,7 @@ def _loop(shape: Shape):
         stacked = {n: logs[n].stack() for n in names}
         layer = {n: stacked[n] for n in measure.LAYER_METRICS}
         run = {n: stacked[n] for n in measure.RUN_METRICS}
-        return layer, run, diverged_at
+        hists = {n: stacked[n] for n in names if n in measure.HISTOGRAM_ARRAYS}
+        return layer, run, diverged_at, hists
 
     return loop

@@ -4,11 +4,11 @@ Free of TensorFlow: the launcher plans groups, and receives their measurements f
 worker processes, without loading it.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from sweeper import task
+from sweeper import task, tensorboard
 from sweeper.files import LAYER_METRICS, RUN_METRICS
 from sweeper.schema import Config
 
@@ -24,6 +24,7 @@ class Shape:
     log_every: int
     batch_size: int
     probe_size: int
+    tensorboard: bool  # the step also returns histograms: another program
 
     @property
     def logged_steps(self) -> np.ndarray:
@@ -43,6 +44,7 @@ def shape_of(cfg: Config) -> Shape:
         log_every=cfg.log_every,
         batch_size=cfg.task.batch_size,
         probe_size=cfg.task.probe_size,
+        tensorboard=cfg.tensorboard,
     )
 
 
@@ -57,6 +59,9 @@ class Measurements:
         np.ndarray
     )  # [R] first step with a non-finite loss, gradient or update, -1 if none
     seconds: float  # wall time of the group: compile + train + transfer
+    # tensorboard=true only: `<name>_counts` [K, R, layers, BINS] and `<name>_range`
+    # [K, R, layers, 2] per name of tensorboard.HISTOGRAMS
+    histograms: dict = field(default_factory=dict)
 
 
 def bytes_per_run(shape: Shape) -> int:
@@ -66,6 +71,9 @@ def bytes_per_run(shape: Shape) -> int:
     widest = max(shape.sizes)
     inputs = (shape.steps + 1) * shape.batch_size * task.IN_DIM
     logs = len(shape.logged_steps) * (layers * len(LAYER_METRICS) + len(RUN_METRICS))
+    if shape.tensorboard:  # per histogram, BINS counts and the range they cut
+        per_step = layers * len(tensorboard.HISTOGRAMS) * (tensorboard.BINS + 2)
+        logs += len(shape.logged_steps) * per_step
     # weights, gradients, clipped gradients, updates and up to two optimizer slots,
     # plus the probe's activations (z and h per layer) and one batch's
     working = 6 * params + 2 * layers * widest * (shape.probe_size + shape.batch_size)

@@ -9,6 +9,7 @@ vanishing).
 from sweeper._tf import tf
 from sweeper.files import LAYER_METRICS, RUN_METRICS  # noqa: F401  (what is measured)
 from sweeper.optim import run_norm
+from sweeper.tensorboard import BINS, HISTOGRAMS
 
 def gradient_stats(params, grads, clipped, new_params) -> dict:
     """Per-layer gradient and weight statistics; params alternate kernel, bias."""
@@ -62,10 +63,63 @@ def probe_stats(pre_activations, outputs, estimate, target, relu_like: bool) -> 
         dead = [nan for _ in dead]
     dead.append(nan)  # the output layer is linear
     error = tf.reduce_mean(tf.square(target - estimate), axis=[1, 2])
-    spread = tf.math.reduce_std(estimate, axis=[1, 2]) / tf.math.reduce_std(target)
+    # Each run's own std over its own probe rows: a reduction across the run axis would
+    # round differently for different numbers of stacked runs.
+    spread = tf.math.reduce_std(estimate, axis=[1, 2])
+    spread /= tf.math.reduce_std(target, axis=[1, 2])
     return {
         "act_rms": tf.stack(act_rms, axis=1),
         "dead_frac": tf.stack(dead, axis=1),
         "probe_loss": error,
         "out_spread": spread,
     }
+
+
+# What `histograms` returns with tensorboard=true, and the dtype of each.
+HISTOGRAM_ARRAYS = {
+    f"{name}_{part}": dtype
+    for name in HISTOGRAMS
+    for part, dtype in (("counts", tf.int32), ("range", tf.float32))
+}
+
+
+def histograms(kernels, kernel_grads) -> dict:
+    """Per-layer histograms of the kernel gradients and the kernels, for TensorBoard.
+
+    Per HISTOGRAMS name: `<name>_counts` [R, layers, BINS] and `<name>_range`
+    [R, layers, 2], the lowest and highest finite entry, whose span the buckets cut
+    into BINS equal parts. O(BINS) per run and layer, whatever the layer's size.
+    """
+    stats = {}
+    for name, tensors in {"grad": kernel_grads, "weights": kernels}.items():
+        counts, ranges = zip(*[_histogram(t) for t in tensors])
+        stats[f"{name}_counts"] = tf.stack(counts, axis=1)
+        stats[f"{name}_range"] = tf.stack(ranges, axis=1)
+    return stats
+
+
+def _histogram(t: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """BINS bucket counts [R, BINS] and [lowest, highest] [R, 2] of each run's entries.
+
+    Bucketed as TensorBoard buckets (its summary_v2): floor((x - lowest) / width),
+    the highest entry in the last bucket, and all entries there when they are all
+    equal. Non-finite entries are not counted; a run with none finite reads [0, 0].
+    tf.histogram_fixed_width has no XLA kernel, and counts one run at a time: each
+    run's buckets are segments of one unsorted_segment_sum instead.
+    """
+    runs = tf.shape(t)[0]
+    flat = tf.reshape(t, [runs, -1])
+    finite = tf.math.is_finite(flat)
+    low = tf.reduce_min(tf.where(finite, flat, float("inf")), axis=1, keepdims=True)
+    high = tf.reduce_max(tf.where(finite, flat, -float("inf")), axis=1, keepdims=True)
+    empty = low > high
+    low, high = tf.where(empty, 0.0, low), tf.where(empty, 0.0, high)
+    width = high - low
+    scaled = tf.math.divide_no_nan(flat - low, width) * BINS
+    bucket = tf.where(width > 0, tf.cast(tf.floor(scaled), tf.int32), BINS - 1)
+    bucket = tf.clip_by_value(bucket, 0, BINS - 1) + BINS * tf.range(runs)[:, None]
+    discard = runs * BINS  # one segment past the runs' buckets
+    bucket = tf.where(finite, bucket, discard)
+    counts = tf.math.unsorted_segment_sum(tf.ones_like(bucket), bucket, discard + 1)
+    ranges = tf.concat([low, high], axis=1)
+    return tf.reshape(counts[:discard], [runs, BINS]), ranges

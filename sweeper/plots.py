@@ -177,6 +177,7 @@ def layer_profile(
     table = table.reindex(jobs)
     names = dict(zip(runs["job"], labels(runs)))
     table.index = [_plain(names[job]) for job in jobs]
+    table = table.where(np.isfinite(table))  # a diverged run's inf: a blank cell
     positive = table.to_numpy()[table.to_numpy() > 0]
     norm = LogNorm(positive.min(), positive.max()) if positive.size else None
     shown = table.where(table.isna() | (table > 0), norm.vmin if norm else 0.0)

@@ -7,6 +7,7 @@ key, the value and what is allowed.
 """
 
 import dataclasses
+import os
 import typing
 from pathlib import Path
 
@@ -75,19 +76,79 @@ def _as_list(settings: dict) -> list[str]:
     return [f"{key}={value}" for key, value in settings.items()]
 
 
-def check(overrides: list[str], multirun: bool, conf_dir: Path = CONF_DIR) -> None:
-    """Raise ConfigError for the first override list that makes an invalid config."""
+def check(
+    overrides: list[str],
+    multirun: bool,
+    config_dir: str | None = None,
+    conf_dir: Path = CONF_DIR,
+) -> None:
+    """Raise ConfigError for the first override list that makes an invalid config.
+
+    Also for an output folder that cannot be written; `config_dir` is --config-dir.
+    """
     lists = grid(overrides, multirun)
+    extra = []
+    if config_dir:
+        extra = [f"hydra.searchpath=[file://{Path(config_dir).absolute()}]"]
     with initialize_config_dir(str(conf_dir), version_base="1.3"):
         for override_list in lists:
             try:
-                typed(compose("config", overrides=override_list))
+                cfg = typed(compose("config", overrides=override_list + extra))
             except ConfigError:
                 raise
-            except (ConfigCompositionException, MissingConfigException) as exc:
+            except (
+                ConfigCompositionException,
+                MissingConfigException,
+                OmegaConfBaseException,
+            ) as exc:
                 raise ConfigError(explain(exc, override_list)) from None
-            except OmegaConfBaseException as exc:
-                raise ConfigError(explain(exc, override_list)) from None
+            except Exception as exc:  # e.g. a YAML file that does not parse
+                where = f"--config-dir {config_dir!r}" if config_dir else "conf/"
+                raise ConfigError(f"Cannot read the config in {where}: {_one(exc)}")
+            _check_combination(cfg, override_list)
+    _check_output(overrides, multirun, cfg.resume)
+
+
+def _check_combination(cfg: Config, overrides: list[str]) -> None:
+    """Settings that are valid alone but meaningless together."""
+    if cfg.depth == 1:
+        for override in overrides:
+            key, _, value = override.lstrip("+~").partition("=")
+            if key.startswith("model."):
+                raise ConfigError(
+                    f"The value for `{key}` must be left unset with depth=1 (a net "
+                    f"with no hidden layer), but {value!r} was passed."
+                )
+
+
+def _check_output(overrides: list[str], multirun: bool, resume: bool) -> None:
+    """The run or sweep folder must be creatable and writable; resume must name one."""
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    given = dict(o.split("=", 1) for o in overrides if "=" in o).get(key)
+    if resume and multirun and not given:
+        raise ConfigError(
+            "The value for `hydra.sweep.dir` must name the sweep to resume with "
+            "resume=true, but none was passed."
+        )
+    target = Path(given or "outputs").absolute()
+    existing = target
+    while not existing.exists():
+        existing = existing.parent
+    problem = None
+    if not existing.is_dir():
+        problem = f"{str(existing)!r} is a file"
+    elif not os.access(existing, os.W_OK):
+        problem = f"{str(existing)!r} is not writable"
+    if problem:
+        raise ConfigError(
+            f"The value for `{key}` must be a folder sweeper can create and write, but "
+            f"{str(given or 'outputs')!r} was passed ({problem})."
+        )
+
+
+def _one(exc: Exception) -> str:
+    """An exception's text on one line."""
+    return " ".join(str(exc).split())
 
 
 def explain(exc: Exception, overrides: list[str]) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sweeper import files, verdict
 from sweeper.groups import Measurements
-from sweeper.schema import Config
+from sweeper.schema import SWEEP_KEYS, Config
 
 
 @dataclass
@@ -43,15 +43,29 @@ def settings_from_overrides(overrides: list[str]) -> dict:
     settings = {}
     for override in overrides:
         key, _, value = override.lstrip("+~").partition("=")
-        if not key.startswith("hydra"):
+        if not key.startswith("hydra") and key not in SWEEP_KEYS:
             settings[key] = value
     return settings
 
 
 def config_hash(cfg: Config) -> str:
-    """Stable fingerprint of a run's full config."""
-    text = json.dumps(dataclasses.asdict(cfg), sort_keys=True)
+    """Stable fingerprint of what a run is: its full config minus the SWEEP_KEYS."""
+    record = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in SWEEP_KEYS}
+    text = json.dumps(record, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def is_done(job: Job) -> bool:
+    """With `resume`, whether the job's dir already holds this run, complete.
+
+    A run of another config in the same dir is never taken for this one.
+    """
+    if not job.cfg.resume:
+        return False
+    record = files.read_run(job.out_dir)
+    if record is None or record.get("config_hash") != config_hash(job.cfg):
+        return False
+    return record["status"] != "failed" or not job.cfg.resume_failed
 
 
 def train_group(cfgs: list[Config]) -> list[Outcome]:
@@ -67,24 +81,17 @@ def train_group(cfgs: list[Config]) -> list[Outcome]:
     return [Outcome(result, index, len(cfgs)) for index in range(len(cfgs))]
 
 
-def train_groups(cfgs: list[Config], groups: list, workers: int, done=None) -> list:
-    """Every run's outcome, training `groups` (lists of indices) on `workers` processes.
+def train_groups(cfgs: list[Config], groups: list, workers: int, finished) -> None:
+    """Train `groups` (lists of indices into `cfgs`) on up to `workers` processes.
 
-    `done(n)` is told each time n more runs have finished. A worker process that dies
-    fails only the runs of its own group.
+    `finished(indices, outcomes)` is called in this process as each group completes, so
+    its files can be written at once and a killed sweep keeps what it finished. A worker
+    process that dies fails only the runs of its own group.
     """
-    outcomes: list = [None] * len(cfgs)
-
-    def store(group, results):
-        for index, outcome in zip(group, results):
-            outcomes[index] = outcome
-        if done:
-            done(len(group))
-
     if workers <= 1 or len(groups) <= 1:
         for group in groups:
-            store(group, train_group([cfgs[i] for i in group]))
-        return outcomes
+            finished(group, train_group([cfgs[i] for i in group]))
+        return
     # spawn, not fork: a forked child of a process that loaded TensorFlow can hang.
     context = get_context("spawn")
     with ProcessPoolExecutor(min(workers, len(groups)), mp_context=context) as pool:
@@ -95,13 +102,13 @@ def train_groups(cfgs: list[Config], groups: list, workers: int, done=None) -> l
                 results = future.result()
             except Exception:
                 results = [Outcome(None, error=traceback.format_exc())] * len(group)
-            store(group, results)
-    return outcomes
+            finished(group, results)
 
 
 def run_job(job: Job) -> None:
-    """Train one job alone and write its files (the per-job path)."""
-    write(job, train_group([job.cfg])[0])
+    """Train one job alone and write its files (the per-job path), unless it is done."""
+    if not is_done(job):
+        write(job, train_group([job.cfg])[0])
 
 
 def write(job: Job, outcome: Outcome) -> None:
@@ -133,6 +140,10 @@ def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
     run = {name: values[:, index] for name, values in result.run.items()}
     table = files.metrics_table(result.steps, layer, run, job.settings)
     files.write_csv(table, out_dir / files.METRICS_FILE)
+    if job.cfg.tensorboard:  # loads TensorFlow in the process that writes
+        from sweeper import tensorboard
+
+        tensorboard.write_events(out_dir, result, index)
     figs = verdict.figures(layer, run, result.steps, job.cfg.task)
     diverged_at = int(result.diverged_at[index])
     name, flags = verdict.judge(figs, diverged_at, job.cfg.verdict)

@@ -199,12 +199,23 @@ class Config:
     steps: int = 10_000
     seed: int = 0
     log_every: int = 100
+    # Also write TensorBoard event files (histograms and norms per layer at every
+    # logged step) into <job dir>/tensorboard; changes no metric.
+    tensorboard: bool = False
+    # How to treat a sweep dir that already holds runs; not part of a run's identity.
+    resume: bool = False  # skip jobs whose complete run.json has the same config
+    resume_failed: bool = True  # with resume, train failed jobs again
 
     def __post_init__(self) -> None:
         check(self.depth >= 1, "depth", self.depth, "an integer >= 1")
         check(self.steps >= 1, "steps", self.steps, "an integer >= 1")
         check(self.seed >= 0, "seed", self.seed, "an integer >= 0")
         check(self.log_every >= 0, "log_every", self.log_every, "an integer >= 0")
+
+
+# Keys that steer how a sweep runs, not what a run is: left out of its fingerprint and
+# its settings columns.
+SWEEP_KEYS = ("resume", "resume_failed")
 
 
 def register() -> None:

@@ -11,6 +11,7 @@ task function is launched exactly as Hydra's basic launcher does.
 import copy
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
@@ -19,7 +20,7 @@ from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.utils import JobReturn, configure_log, run_job, setup_globals
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 log = logging.getLogger(__name__)
 
@@ -47,46 +48,41 @@ class BatchedLauncher(BasicLauncher):
     ) -> Sequence[JobReturn]:
         if not getattr(self.task_function, "sweeper_batchable", False):
             return super().launch(job_overrides, initial_job_idx)
-        from sweeper import groups, preflight, runner
+        from sweeper import groups, runner
         from sweeper.progress import Progress
 
         setup_globals()
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
-        configs = []
-        for idx, overrides in enumerate(job_overrides, start=initial_job_idx):
-            config = self.hydra_context.config_loader.load_sweep_config(
-                self.config, list(overrides)
-            )
-            with open_dict(config):
-                config.hydra.job.id = idx
-                config.hydra.job.num = idx
-            configs.append(config)
-        # Every job is checked before any trains: a bad one stops the sweep here.
-        typed = [preflight.typed(_task_part(config)) for config in configs]
-        plan = groups.plan(typed, self.group_memory_mb, self.workers)
+        configs = [
+            self._job_config(overrides, idx)
+            for idx, overrides in enumerate(job_overrides, start=initial_job_idx)
+        ]
+        jobs = [_job(config) for config in configs]  # checks all before any trains
+        todo = [i for i, job in enumerate(jobs) if not runner.is_done(job)]
+        plan = groups.plan(
+            [jobs[i].cfg for i in todo], self.group_memory_mb, self.workers
+        )
         log.info(
-            f"Training {len(typed)} jobs in {len(plan)} groups on "
+            f"Training {len(todo)} of {len(jobs)} jobs in {len(plan)} groups on "
             f"{min(self.workers, len(plan))} processes"
         )
-        progress = Progress(len(typed))
-        outcomes = runner.train_groups(typed, plan, self.workers, progress.update)
+        progress = Progress(len(jobs))
+        progress.update(len(jobs) - len(todo))
 
+        def finished(indices: list, outcomes: list) -> None:
+            for index, outcome in zip(indices, outcomes):
+                runner.write(jobs[todo[index]], outcome)
+            progress.update(len(indices))
+
+        runner.train_groups([jobs[i].cfg for i in todo], plan, self.workers, finished)
         returns = []
-        for idx, (config, cfg, outcome) in enumerate(zip(configs, typed, outcomes)):
-
-            def write_job(_: DictConfig, cfg=cfg, outcome=outcome) -> None:
-                hydra_cfg = HydraConfig.get()
-                overrides = list(hydra_cfg.overrides.task)
-                settings = runner.settings_from_overrides(overrides)
-                out_dir = Path(hydra_cfg.runtime.output_dir)
-                runner.write(runner.Job(cfg, out_dir, settings), outcome)
-
+        for idx, config in enumerate(configs):
             log.info(f"\t#{initial_job_idx + idx} : {' '.join(job_overrides[idx])}")
             returns.append(
                 run_job(
                     hydra_context=self.hydra_context,
-                    task_function=write_job,
+                    task_function=_log_result,
                     config=config,
                     job_dir_key="hydra.sweep.dir",
                     job_subdir_key="hydra.sweep.subdir",
@@ -94,6 +90,47 @@ class BatchedLauncher(BasicLauncher):
             )
             configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         return returns
+
+    def _job_config(self, overrides: Sequence[str], idx: int) -> DictConfig:
+        """A job's composed config, numbered as Hydra's basic launcher numbers it."""
+        config = self.hydra_context.config_loader.load_sweep_config(
+            self.config, list(overrides)
+        )
+        with open_dict(config):
+            config.hydra.job.id = idx
+            config.hydra.job.num = idx
+        return config
+
+
+def _job(config: DictConfig):
+    """The typed job of a composed config: its run, its job dir and its settings.
+
+    A config error ends the sweep here, before anything trains, in one line.
+    """
+    from sweeper import preflight, runner
+    from sweeper.schema import ConfigError
+
+    HydraConfig.instance().set_config(config)  # as run_job does, for ${hydra:...}
+    out_dir = Path(str(OmegaConf.select(config, "hydra.sweep.dir")))
+    out_dir = out_dir / str(OmegaConf.select(config, "hydra.sweep.subdir"))
+    settings = runner.settings_from_overrides(list(config.hydra.overrides.task))
+    try:
+        cfg = preflight.typed(_task_part(config))
+    except ConfigError as exc:
+        print(f"sweeper: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    return runner.Job(cfg, out_dir.absolute(), settings)
+
+
+def _log_result(_: DictConfig) -> None:
+    """The task Hydra runs per job: the job was trained and written already; say how."""
+    from sweeper import files
+
+    record = files.read_run(Path(HydraConfig.get().runtime.output_dir))
+    if record is None:
+        log.error("no complete run.json")
+    else:
+        log.info(f"{record['status']}: {record['verdict']} {record.get('error') or ''}")
 
 
 def _task_part(config: DictConfig) -> DictConfig:

@@ -1,0 +1,171 @@
+"""Sweeps that survive: a failing job, a diverging one, a kill, a resume, bad input."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from conftest import sweep
+
+# One group of six runs that differ only in learning rate: the last one diverges.
+LRS = "optimizer.lr=1e-3,2e-3,3e-3,5e-3,1e-2,1e3"
+GOOD_LRS = "optimizer.lr=1e-3,2e-3,5e-3,1e-2"  # the same runs minus the bad two
+FIXED = ["init=xavier", "depth=3", "clip=none", "steps=200", "log_every=50"]
+
+
+def _statuses(folder):
+    return list(pd.read_csv(folder / "summary.csv")["status"])
+
+
+@pytest.mark.parametrize("launcher", ["batched", "basic"])
+def test_failed_and_diverged_jobs_leave_the_others_intact(tmp_path, launcher):
+    bad, good = tmp_path / "bad", tmp_path / "good"
+    bad.mkdir()
+    good.mkdir()
+    # Job 2 cannot write its metrics.csv (a folder stands in the way): a real OSError.
+    (bad / "2" / "metrics.csv").mkdir(parents=True)
+    choose = f"hydra/launcher={launcher}"
+    result = sweep(bad, *FIXED, LRS, choose, check=False)
+    assert result.returncode == 1, result.stderr
+    assert "1 run(s) failed" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert _statuses(bad) == ["ok", "ok", "failed", "ok", "ok", "diverged"]
+    assert (bad / "report.html").exists()
+    assert "IsADirectoryError" in (bad / "2" / "run.json").read_text()
+    diverged = pd.read_csv(bad / "5" / "metrics.csv")  # still a valid table
+    assert diverged["step"].max() == 200
+
+    sweep(good, *FIXED, GOOD_LRS, choose)
+    for bad_job, good_job in ((0, 0), (1, 1), (3, 2), (4, 3)):
+        a = (bad / str(bad_job) / "metrics.csv").read_bytes()
+        b = (good / str(good_job) / "metrics.csv").read_bytes()
+        assert a == b
+
+
+def _complete_jobs(folder) -> list:
+    return sorted(p.parent.name for p in folder.glob("*/run.json"))
+
+
+def _mtimes(folder, jobs) -> dict:
+    names = ("metrics.csv", "run.json")
+    return {(j, n): (folder / j / n).stat().st_mtime_ns for j in jobs for n in names}
+
+
+def test_a_killed_sweep_resumes_without_recomputing(tmp_path):
+    killed, clean = tmp_path / "killed", tmp_path / "clean"
+    killed.mkdir()
+    clean.mkdir()
+    # 8 jobs in 4 groups (one per depth), trained one group after the other so that the
+    # kill lands between groups: the first group's files are written, the rest are not.
+    grid = ["depth=2,3,4,5", "seed=0,1", "steps=300", "log_every=50"]
+    grid.append("hydra.launcher.workers=1")
+    command = [sys.executable, "-m", "sweeper", "-m", *grid]
+    process = subprocess.Popen(
+        [*command, f"hydra.sweep.dir={killed}"],
+        cwd=killed,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: the kill takes the workers too
+    )
+    deadline = time.monotonic() + 240
+    while len(_complete_jobs(killed)) < 2 and process.poll() is None:
+        assert time.monotonic() < deadline, "no job completed in time"
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    done = _complete_jobs(killed)
+    assert 2 <= len(done) < 8, done
+    before = _mtimes(killed, done)
+
+    sweep(killed, *grid, "resume=true")
+    assert _mtimes(killed, done) == before  # completed jobs were not recomputed
+    assert _complete_jobs(killed) == [str(j) for j in range(8)]
+    sweep(clean, *grid)
+    resumed = pd.read_csv(killed / "summary.csv")
+    uninterrupted = pd.read_csv(clean / "summary.csv")
+    assert list(resumed["job"]) == list(range(8))
+    pd.testing.assert_frame_equal(resumed, uninterrupted)
+
+
+def test_resume_on_the_per_job_path_skips_complete_jobs(tmp_path):
+    grid = ["depth=2,3", "steps=50", "log_every=0", "hydra/launcher=basic"]
+    sweep(tmp_path, *grid)
+    before = _mtimes(tmp_path, ["0", "1"])
+    sweep(tmp_path, *grid, "resume=true")
+    assert _mtimes(tmp_path, ["0", "1"]) == before
+
+
+def test_resume_never_reuses_a_run_of_another_config(tmp_path):
+    sweep(tmp_path, "depth=2,3", "steps=50", "log_every=0")
+    before = _mtimes(tmp_path, ["0", "1"])
+    sweep(tmp_path, "depth=2,3", "steps=60", "log_every=0", "resume=true")
+    after = _mtimes(tmp_path, ["0", "1"])
+    assert all(after[key] != before[key] for key in before)
+    assert set(pd.read_csv(tmp_path / "0" / "metrics.csv")["step"]) == {0, 60}
+
+
+@pytest.mark.parametrize("launcher", ["batched", "basic"])
+def test_same_config_and_seed_give_identical_bytes(tmp_path, launcher):
+    runs = []
+    for name in ("first", "second"):
+        folder = tmp_path / name
+        folder.mkdir()
+        sweep(folder, "depth=2,3", "seed=7", "steps=300", f"hydra/launcher={launcher}")
+        runs.append([(folder / j / "metrics.csv").read_bytes() for j in ("0", "1")])
+    assert runs[0] == runs[1]
+
+
+BAD_INPUT = [
+    (["depth=abc"], "The value for `depth` must be an integer, but 'abc'"),
+    (["dept=3"], "Unknown key `dept` (value '3'); allowed keys are"),
+    (["init=xavir"], "The value for `init` must be one of ["),
+    (["depth=0"], "The value for `depth` must be an integer >= 1, but 0"),
+    (["clip.threshold=-1"], "The value for `clip.threshold` must be > 0, but -1.0"),
+    (["optimizer.lr=-1"], "The value for `optimizer.lr` must be > 0, but -1.0"),
+    (["-m", "depth="], "The value for `depth` must be an integer, but ''"),
+    (
+        ["-m", "optimizer.lr=a,b"],
+        "The value for `optimizer.lr` must be a number, but 'a'",
+    ),
+    (["-m", "depth=2,0"], "The value for `depth` must be an integer >= 1, but 0"),
+    (["-m", "seed=0,-1"], "The value for `seed` must be an integer >= 0, but -1"),
+    (["depth=2,3"], "must be a single value without --multirun (-m), but '2,3'"),
+    (["depth=1", "model.activation=tanh"], "`model.activation` must be left unset"),
+    (["optimizer=adamw"], "The value for `optimizer` must be one of ["),
+    (["clip=norm", "clip.threshold=0"], "The value for `clip.threshold` must be > 0"),
+    (["model.width=1.5"], "The value for `model.width` must be an integer, but '1.5'"),
+    (
+        ["init.bias_like_weights=maybe"],
+        "`init.bias_like_weights` must be true or false",
+    ),
+    (["task.batch_size=0"], "The value for `task.batch_size` must be an integer >= 1"),
+    (["-m", "resume=true", "depth=2,3"], "`hydra.sweep.dir` must name the sweep to"),
+    (["hydra.run.dir={file}"], "`hydra.run.dir` must be a folder sweeper can create"),
+    (["-m", "depth=2,3", "hydra.sweep.dir={file}/x"], "is a file"),
+    (["--config-dir", "{bad_yaml}", "init=mine"], "Cannot read the config in --config"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD_INPUT)
+def test_bad_input_stops_before_training_with_one_line(tmp_path, args, message):
+    (tmp_path / "a_file").write_text("not a folder")
+    (tmp_path / "conf" / "init").mkdir(parents=True)
+    (tmp_path / "conf" / "init" / "mine.yaml").write_text("name: xavier\ngain: [1.0\n")
+    places = {"file": tmp_path / "a_file", "bad_yaml": tmp_path / "conf"}
+    args = [arg.format(**places) for arg in args]
+    result = subprocess.run(
+        [sys.executable, "-m", "sweeper", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2
+    assert len(lines) == 1 and lines[0].startswith("sweeper: error: "), lines
+    assert message in lines[0]
+    assert not (tmp_path / "outputs").exists()  # nothing started

@@ -1,0 +1,169 @@
+"""TensorBoard event files (`tensorboard=true`): what they hold, and that they change
+no metric.
+
+One real sweep trains depth=2,3 with tensorboard=true and tensorboard=false side by side
+(four programs: the two never share one); the event files are read back with
+TensorBoard's own reader and checked against metrics.csv and the initial weights.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.util import tensor_util
+
+from conftest import sweep
+from sweeper import files, groups, measure, registry, tensorboard
+from sweeper._tf import tf
+from sweeper.schema import Config, InitConfig
+
+STEPS = [0, 10, 20, 30, 40]  # steps=40 log_every=10: every 10th step and the last
+SIZES = {2: (1, 16, 1), 3: (1, 16, 16, 1)}  # units from input to output, per depth
+
+
+@pytest.fixture(scope="module")
+def jobs(tmp_path_factory) -> dict:
+    """(depth, tensorboard) -> job dir of one real sweep."""
+    folder = tmp_path_factory.mktemp("tensorboard")
+    sweep(folder, "depth=2,3", "tensorboard=true,false", "steps=40", "log_every=10")
+    found = {}
+    for job_dir in sorted(p for p in folder.iterdir() if p.name.isdigit()):
+        config = files.read_run(job_dir)["config"]
+        found[config["depth"], config["tensorboard"]] = job_dir
+    assert len(found) == 4
+    return found
+
+
+def events(job_dir) -> EventAccumulator:
+    accumulator = EventAccumulator(
+        str(job_dir / tensorboard.FOLDER), size_guidance={"tensors": 0}
+    )
+    accumulator.Reload()
+    return accumulator
+
+
+def series(accumulator, tag) -> tuple[list[int], list[np.ndarray]]:
+    """Steps and values of one tag, in order."""
+    found = accumulator.Tensors(tag)
+    values = [tensor_util.make_ndarray(e.tensor_proto) for e in found]
+    return [e.step for e in found], values
+
+
+def test_only_tensorboard_runs_write_event_files(jobs):
+    for (depth, on), job_dir in jobs.items():
+        written = list((job_dir / tensorboard.FOLDER).glob("events.out.tfevents.*"))
+        assert len(written) == (1 if on else 0), job_dir
+        assert files.read_run(job_dir)["status"] == "ok"
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_one_histogram_per_layer_and_logged_step(jobs, depth):
+    accumulator = events(jobs[depth, True])
+    expected = [f"{n}/layer_{i}" for i in range(depth) for n in tensorboard.HISTOGRAMS]
+    expected += [
+        f"{n}/layer_{i}" for i in range(depth) for n in tensorboard.LAYER_SCALARS
+    ]
+    expected += list(tensorboard.RUN_SCALARS)
+    assert sorted(accumulator.Tags()["tensors"]) == sorted(expected)
+    metrics = pd.read_csv(jobs[depth, True] / files.METRICS_FILE)
+    for i, (fan_in, fan_out) in enumerate(zip(SIZES[depth], SIZES[depth][1:])):
+        grad_max = metrics[metrics["layer"] == i]["grad_max"].to_numpy(np.float32)
+        for name in tensorboard.HISTOGRAMS:
+            steps, values = series(accumulator, f"{name}/layer_{i}")
+            assert steps == STEPS
+            for k, value in enumerate(values):
+                assert value.shape == (tensorboard.BINS, 3)
+                left, right, counts = value.T
+                assert counts.sum() == fan_in * fan_out  # every kernel entry, once
+                assert np.all(left <= right) and np.all(right[:-1] == left[1:])
+                if name == "grad":  # the range is the gradient's, before clipping
+                    largest = max(abs(left[0]), abs(right[-1]))
+                    assert np.float32(largest) == grad_max[k]
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_scalars_equal_metrics_csv(jobs, depth):
+    accumulator = events(jobs[depth, True])
+    metrics = pd.read_csv(jobs[depth, True] / files.METRICS_FILE)
+    for i in range(depth):
+        rows = metrics[metrics["layer"] == i]
+        tags = {f"{n}/layer_{i}": n for n in tensorboard.LAYER_SCALARS}
+        tags.update({n: n for n in tensorboard.RUN_SCALARS})
+        for tag, column in tags.items():
+            steps, values = series(accumulator, tag)
+            assert steps == STEPS == list(rows["step"])
+            np.testing.assert_allclose(
+                np.array(values, np.float32), rows[column], rtol=1e-6, err_msg=tag
+            )
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_step_0_weights_histogram_is_the_initial_kernel(jobs, depth):
+    config = files.read_run(jobs[depth, True])["config"]
+    init = registry.initial_weights(
+        InitConfig(**config["init"]), list(SIZES[depth]), config["seed"]
+    )
+    accumulator = events(jobs[depth, True])
+    for i, (kernel, _) in enumerate(init):
+        left, right, counts = series(accumulator, f"weights/layer_{i}")[1][0].T
+        assert (left[0], right[-1]) == (kernel.min(), kernel.max())
+        want, _ = np.histogram(kernel, tensorboard.BINS, (kernel.min(), kernel.max()))
+        # float32 in the step vs float64 here: an entry on an edge may change sides
+        assert np.abs(counts - want).sum() <= 2, (counts, want)
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_metrics_csv_is_the_same_with_and_without_tensorboard(jobs, depth):
+    def without_tensorboard_column(job_dir):
+        lines = (job_dir / files.METRICS_FILE).read_text().splitlines()
+        column = lines[0].split(",").index("tensorboard")
+        rows = [line.split(",") for line in lines]
+        return [row[:column] + row[column + 1 :] for row in rows], {
+            row[column] for row in rows[1:]
+        }
+
+    on, on_values = without_tensorboard_column(jobs[depth, True])
+    off, off_values = without_tensorboard_column(jobs[depth, False])
+    assert (on_values, off_values) == ({"True"}, {"False"})
+    assert on == off  # every other byte of the file
+
+
+def test_runs_with_and_without_tensorboard_never_share_a_program():
+    cfg = Config(depth=2, steps=40, log_every=10)
+    on = dataclasses.replace(cfg, tensorboard=True)
+    assert groups.shape_of(cfg) != groups.shape_of(on)
+    assert groups.plan([cfg, on, cfg, on], memory_mb=1024) == [[0, 2], [1, 3]]
+
+
+def test_histograms_by_hand():
+    nan, inf = math.nan, math.inf
+    kernels = tf.constant(
+        [
+            [[0.0, 1.0], [2.0, 3.0]],  # width 3: x / 3 * 30 -> buckets 0, 10, 20, 30
+            [[5.0, 5.0], [nan, inf]],  # one distinct finite value: the last bucket
+            [[nan, inf], [-inf, nan]],  # nothing finite: no count, range [0, 0]
+        ]
+    )
+    got = measure.histograms([kernels], [kernels * 2.0])
+    counts = np.zeros((3, tensorboard.BINS), np.int32)
+    counts[0, [0, 10, 20, 29]] = 1  # the highest entry goes to the last bucket
+    counts[1, -1] = 2
+    for name, scale in (("weights", 1.0), ("grad", 2.0)):
+        np.testing.assert_array_equal(got[f"{name}_counts"][:, 0], counts)
+        ranges = np.array([[0.0, 3.0], [5.0, 5.0], [0.0, 0.0]]) * scale
+        np.testing.assert_array_equal(got[f"{name}_range"][:, 0], ranges)
+
+
+def test_buckets_by_hand():
+    np.testing.assert_array_equal(
+        tensorboard.buckets(np.array([1, 0, 2]), 0.0, 3.0),
+        [[0.0, 1.0, 1.0], [1.0, 2.0, 0.0], [2.0, 3.0, 2.0]],
+    )
+    # TensorBoard's own layout for a single distinct value: every edge on it
+    np.testing.assert_array_equal(
+        tensorboard.buckets(np.array([0, 0, 4]), 5.0, 5.0),
+        [[5.0, 5.0, 0.0], [5.0, 5.0, 0.0], [5.0, 5.0, 4.0]],
+    )
