@@ -9,12 +9,10 @@ import hashlib
 import json
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
-from sweeper import files, verdict
+from sweeper import files, pool, verdict
 from sweeper.groups import Measurements
 from sweeper.schema import SWEEP_KEYS, Config
 
@@ -86,23 +84,23 @@ def train_groups(cfgs: list[Config], groups: list, workers: int, finished) -> No
 
     `finished(indices, outcomes)` is called in this process as each group completes, so
     its files can be written at once and a killed sweep keeps what it finished. A worker
-    process that dies fails only the runs of its own group.
+    process that dies fails only the runs of the group it held.
     """
     if workers <= 1 or len(groups) <= 1:
         for group in groups:
             finished(group, train_group([cfgs[i] for i in group]))
         return
-    # spawn, not fork: a forked child of a process that loaded TensorFlow can hang.
-    context = get_context("spawn")
-    with ProcessPoolExecutor(min(workers, len(groups)), mp_context=context) as pool:
-        futures = {pool.submit(train_group, [cfgs[i] for i in g]): g for g in groups}
-        for future in as_completed(futures):
-            group = futures[future]
-            try:
-                results = future.result()
-            except Exception:
-                results = [Outcome(None, error=traceback.format_exc())] * len(group)
-            finished(group, results)
+
+    def failed(index: int, error: str) -> None:
+        finished(groups[index], [Outcome(None, error=error)] * len(groups[index]))
+
+    pool.run(
+        train_group,
+        [[cfgs[i] for i in group] for group in groups],
+        workers,
+        lambda index, outcomes: finished(groups[index], outcomes),
+        failed,
+    )
 
 
 def run_job(job: Job) -> None:

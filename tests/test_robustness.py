@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -169,3 +170,41 @@ def test_bad_input_stops_before_training_with_one_line(tmp_path, args, message):
     assert len(lines) == 1 and lines[0].startswith("sweeper: error: "), lines
     assert message in lines[0]
     assert not (tmp_path / "outputs").exists()  # nothing started
+
+
+def _workers(pid: int) -> list:
+    """PIDs of a process's spawned workers (not its resource tracker)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"spawn_main" in cmdline:
+                found.append(int(child))
+    return found
+
+
+def test_a_killed_worker_fails_only_its_own_group(tmp_path):
+    grid = ["depth=2,3,4", "seed=0,1", "steps=200", "log_every=50"]  # 3 groups of 2
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sweeper", "-m", *grid, f"hydra.sweep.dir={tmp_path}"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not (workers := _workers(process.pid)):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(workers[0], signal.SIGKILL)  # still loading TensorFlow or training
+    assert process.wait(timeout=300) == 1  # the sweep finished, with failed runs
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    failed = summary[summary["status"] == "failed"]
+    assert list(failed["seed"]) == [0, 1] and failed["depth"].nunique() == 1
+    assert (summary.loc[summary["status"] != "failed", "status"] == "ok").all()
+    assert (
+        "worker process died"
+        in (tmp_path / str(failed["job"].iloc[0]) / "run.json").read_text()
+    )
+
+    sweep(tmp_path, *grid, "resume=true")  # resume re-runs only the lost group
+    assert (pd.read_csv(tmp_path / "summary.csv")["status"] == "ok").all()
