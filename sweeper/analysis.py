@@ -159,6 +159,12 @@ def labels(runs: pd.DataFrame, keys: list[str] | None = None) -> pd.Series:
     return pd.concat(parts, axis=1).agg(" ".join, axis=1)
 
 
+def setting_labels(runs: pd.DataFrame) -> pd.Series:
+    """Each run's label without REPLICATES keys: runs of other seeds share one."""
+    keys = [k for k in swept_keys(runs) if k not in REPLICATES]
+    return labels(runs, keys or None)
+
+
 def cli_text(runs: pd.DataFrame, key: str, value) -> str:
     """A setting value as typed on the CLI (falls back to a plain rendering)."""
     text = runs.attrs.get("cli_text", {}).get(key, {}).get(value)

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from seaborn.utils import relative_luminance
 
-from sweeper.analysis import cli_text, labels
+from sweeper.analysis import cli_text, labels, setting_labels
 from sweeper.verdict import EARLY, VERDICTS
 
 NAMES = {  # column -> axis label; gradients are dL/dW of the MSE loss, per weight
@@ -170,13 +170,17 @@ def layer_profile(
     value: str = "bias_grad_norm",
     ax: Axes | None = None,
 ) -> Axes:
-    """Layer (x) by run (y) heatmap of a metric's early median, log10 colours."""
+    """Layer (x) by setting (y) heatmap of a metric's early median, log10 colours.
+
+    Runs that differ only in a replicate key (seed) share a row: their median.
+    """
     ax = plt.gca() if ax is None else ax
     table = early_median(metrics, value).unstack("layer")
     jobs = [job for job in runs["job"] if job in table.index]
     table = table.reindex(jobs)
-    names = dict(zip(runs["job"], labels(runs)))
+    names = dict(zip(runs["job"], setting_labels(runs)))
     table.index = [_plain(names[job]) for job in jobs]
+    table = table.groupby(level=0, sort=False).median()
     table = table.where(np.isfinite(table))  # a diverged run's inf: a blank cell
     positive = table.to_numpy()[table.to_numpy() > 0]
     norm = LogNorm(positive.min(), positive.max()) if positive.size else None

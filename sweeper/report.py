@@ -74,7 +74,8 @@ def _figures(folder: Path, runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
             )
     trained = runs[runs["job"].isin(metrics["job"].unique())]
     if not trained.empty:
-        fig = Figure(figsize=(8, 2 + 0.45 * len(trained)), layout="constrained")
+        rows = analysis.setting_labels(trained).nunique()
+        fig = Figure(figsize=(8, 2 + 0.3 * rows), layout="constrained")
         plots.layer_profile(metrics, trained, ax=fig.add_subplot())
         _save(fig, folder / "layer_profile.png")
         saved.append(
