@@ -55,9 +55,8 @@ class Measurements:
     steps: np.ndarray  # [K] logged steps
     layer: dict  # name -> [K, R, layers]
     run: dict  # name -> [K, R]
-    diverged_at: (
-        np.ndarray
-    )  # [R] first step with a non-finite loss, gradient or update, -1 if none
+    # [R] first step with a non-finite loss, gradient or update; -1 if none
+    diverged_at: np.ndarray
     seconds: float  # wall time of the group: compile + train + transfer
     # tensorboard=true only: `<name>_counts` [K, R, layers, BINS] and `<name>_range`
     # [K, R, layers, 2] per name of tensorboard.HISTOGRAMS
