@@ -112,8 +112,7 @@ def check(
 def _check_combination(cfg: Config, overrides: list[str]) -> None:
     """Settings that are valid alone but meaningless together."""
     if cfg.depth == 1:
-        for override in overrides:
-            key, _, value = override.lstrip("+~").partition("=")
+        for key, value in _given(overrides).items():
             if key.startswith("model."):
                 raise ConfigError(
                     f"The value for `{key}` must be left unset with depth=1 (a net "
@@ -124,7 +123,7 @@ def _check_combination(cfg: Config, overrides: list[str]) -> None:
 def _check_output(overrides: list[str], multirun: bool, resume: bool) -> None:
     """The run or sweep folder must be creatable and writable; resume must name one."""
     key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
-    given = dict(o.split("=", 1) for o in overrides if "=" in o).get(key)
+    given = _given(overrides).get(key)
     if resume and multirun and not given:
         raise ConfigError(
             "The value for `hydra.sweep.dir` must name the sweep to resume with "
@@ -146,6 +145,11 @@ def _check_output(overrides: list[str], multirun: bool, resume: bool) -> None:
         )
 
 
+def _given(overrides: list[str]) -> dict:
+    """Overrides as key -> value text: `+depth=3` -> {"depth": "3"}."""
+    return dict(o.lstrip("+~").split("=", 1) for o in overrides if "=" in o)
+
+
 def _one(exc: Exception) -> str:
     """An exception's text on one line."""
     return " ".join(str(exc).split())
@@ -153,7 +157,7 @@ def _one(exc: Exception) -> str:
 
 def explain(exc: Exception, overrides: list[str]) -> str:
     """One line for a Hydra/OmegaConf composition error: key, value, what is allowed."""
-    given = dict(o.lstrip("+~").split("=", 1) for o in overrides if "=" in o)
+    given = _given(overrides)
     if isinstance(exc, MissingConfigException) and exc.options is not None:
         group = (exc.missing_cfg_file or "").split("/")[0]
         value = given.get(group, (exc.missing_cfg_file or "").split("/")[-1])
