@@ -65,7 +65,7 @@ class BatchedLauncher(BasicLauncher):
         )
         log.info(
             f"Training {len(todo)} of {len(jobs)} jobs in {len(plan)} groups on "
-            f"{min(self.workers, len(plan))} processes"
+            f"{min(self.workers, len(plan))} workers"
         )
         progress = Progress(len(jobs))
         progress.update(len(jobs) - len(todo))
@@ -75,7 +75,7 @@ class BatchedLauncher(BasicLauncher):
                 runner.write(jobs[todo[index]], outcome)
             progress.update(len(indices))
 
-        runner.train_groups([jobs[i].cfg for i in todo], plan, self.workers, finished)
+        self.train_groups([jobs[i].cfg for i in todo], plan, finished)
         returns = []
         for idx, config in enumerate(configs):
             log.info(f"\t#{initial_job_idx + idx} : {' '.join(job_overrides[idx])}")
@@ -90,6 +90,12 @@ class BatchedLauncher(BasicLauncher):
             )
             configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         return returns
+
+    def train_groups(self, cfgs: list, plan: list, finished) -> None:
+        """Train the planned groups; where they train is what a subclass may change."""
+        from sweeper import runner
+
+        runner.train_groups(cfgs, plan, self.workers, finished)
 
     def _job_config(self, overrides: Sequence[str], idx: int) -> DictConfig:
         """A job's composed config, numbered as Hydra's basic launcher numbers it."""
