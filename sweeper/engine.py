@@ -90,7 +90,9 @@ def _program(shape: Shape, runs: int):
     """The compiled loop for `runs` runs of a shape, traced once and then reused."""
     key = (shape, runs)  # one function per stack size: each traces exactly once
     if key not in _PROGRAMS:
-        _PROGRAMS[key] = tf.function(_loop(shape), jit_compile=True)
+        # autograph=False: the loops are explicit tf.while_loops, and autograph's
+        # source rewriting of every helper was ~2/3 of the trace time.
+        _PROGRAMS[key] = tf.function(_loop(shape), jit_compile=True, autograph=False)
     return _PROGRAMS[key]
 
 
@@ -181,26 +183,32 @@ def _loop(shape: Shape):
             dtypes.update(measure.HISTOGRAM_ARRAYS)
         names = tuple(dtypes)
         logs = {n: tf.TensorArray(dtypes[n], size=n_logged + 1) for n in names}
+
         # One measured step per row, then the row's plain steps. The last row (i ==
         # n_logged) measures the trained weights at t = steps: its update is computed
         # but not kept. Folding it into the loop keeps one copy of the measured step
         # in the program (a third copy cost ~30% more compile time).
-        for i in tf.range(n_logged + 1):
+        def row(i, state, logs):
             t0 = tf.minimum(i * every, shape.steps)
-            new, stats = logged_step(params, slots, diverged_at, inputs, t0, probe, hp)
+            new, stats = logged_step(*state, inputs, t0, probe, hp)
             logs = {n: logs[n].write(i, stats[n]) for n in names}
-            last = i == n_logged
-            params, slots, diverged_at = tf.nest.map_structure(
-                lambda kept, old: tf.where(last, old, kept),
-                new,
-                (params, slots, diverged_at),
+            last = tf.equal(i, n_logged)
+            state = tf.nest.map_structure(
+                lambda kept, old: tf.where(last, old, kept), new, state
             )
-            t = t0 + 1
-            while t < tf.minimum(t0 + every, shape.steps):
-                params, slots, diverged_at, _ = step(
-                    params, slots, diverged_at, inputs[t], t, hp, measured=False
-                )
-                t += 1
+            end = tf.minimum(t0 + every, shape.steps)
+
+            def plain(t, state):
+                new = step(*state, inputs[t], t, hp, measured=False)
+                return t + 1, new[:3]
+
+            _, state = tf.while_loop(lambda t, _: t < end, plain, (t0 + 1, state))
+            return i + 1, state, logs
+
+        state = (params, slots, diverged_at)
+        _, (_, _, diverged_at), logs = tf.while_loop(
+            lambda i, *_: i <= n_logged, row, (tf.constant(0), state, logs)
+        )
         stacked = {n: logs[n].stack() for n in names}
         layer = {n: stacked[n] for n in measure.LAYER_METRICS}
         run = {n: stacked[n] for n in measure.RUN_METRICS}

@@ -2,73 +2,108 @@
 
 concurrent.futures' process pool breaks as a whole when one worker dies (every pending
 future fails), which would turn one killed worker into a lost sweep. Here the parent
-hands each worker one group at a time over its own pipe, so it always knows which group
-a dead worker held: it records that group as failed and starts a replacement.
+hands each worker one item at a time over its own pipe, so it always knows which item
+a dead worker held: it records that item as failed and starts a replacement.
+
+Workers start when the pool is made and import `warm` (TensorFlow, ~3 s) at once, so
+that import overlaps whatever the parent does before it has work to hand out.
 """
 
+import importlib
+import os
 import traceback
 from multiprocessing import get_context
 from multiprocessing.connection import wait
 
 
-def run(task, items: list, workers: int, finished, failed) -> None:
-    """Call `task(item)` for every item on up to `workers` spawned processes.
+class Pool:
+    """Up to `workers` spawned processes; `run` hands them items, `close` ends them."""
 
-    `finished(index, result)` or `failed(index, message)` is called in this process as
-    each item ends, in completion order. A worker serves items until none are left.
-    """
-    # spawn, not fork: a forked child of a process that loaded TensorFlow can hang.
-    context = get_context("spawn")
-    todo = list(range(len(items)))[::-1]
-    busy: dict = {}  # connection -> [process, index of the item it holds]
+    def __init__(self, workers: int, warm: str | None = None):
+        # spawn, not fork: a forked child of a process that loaded TensorFlow can hang.
+        self._context = get_context("spawn")
+        self.workers = workers
+        self._warm = warm
+        self._idle: list = []  # (connection, process) of started, unused workers
+        for _ in range(workers):
+            self._idle.append(self._start())
 
-    def give(conn) -> None:
-        index = todo.pop()
-        busy[conn][1] = index
-        try:
-            conn.send(items[index])
-        except OSError:
-            pass  # the worker is gone: its sentinel reports it, with this item
-
-    def start() -> None:
-        conn, child = context.Pipe()
-        process = context.Process(target=_serve, args=(task, child), daemon=True)
+    def _start(self):
+        conn, child = self._context.Pipe()
+        process = self._context.Process(
+            target=_serve, args=(child, self._warm), daemon=True
+        )
         process.start()
         child.close()
-        busy[conn] = [process, None]
-        give(conn)
+        return conn, process
 
-    while todo or busy:
-        while todo and len(busy) < workers:
-            start()
-        sentinels = {process.sentinel: conn for conn, (process, _) in busy.items()}
-        for ready in wait([*busy, *sentinels]):
-            conn = sentinels.get(ready, ready)
-            if conn not in busy:
-                continue  # its pipe and its sentinel were both ready: handled once
-            process, index = busy[conn]
+    def run(self, task, items: list, finished, failed) -> None:
+        """Call `task(item)` for every item on the pool's processes.
+
+        `finished(index, result)` or `failed(index, message)` is called in this process
+        as each item ends, in completion order. A worker that dies is replaced.
+        """
+        todo = list(range(len(items)))[::-1]
+        busy: dict = {}  # connection -> [process, index of the item it holds]
+
+        def give(conn) -> None:
+            index = todo.pop()
+            busy[conn][1] = index
             try:
-                ok, payload = conn.recv()
-            except (EOFError, OSError):  # the worker died holding this item
-                process.join()
-                del busy[conn]
-                conn.close()
-                failed(index, f"worker process died (exit code {process.exitcode})")
-                continue
-            (finished if ok else failed)(index, payload)
-            if todo:
+                conn.send((task, items[index]))
+            except OSError:
+                pass  # the worker is gone: its sentinel reports it, with this item
+
+        while todo or busy:
+            while todo and len(busy) < self.workers:
+                conn, process = self._idle.pop() if self._idle else self._start()
+                busy[conn] = [process, None]
                 give(conn)
-            else:
+            sentinels = {process.sentinel: conn for conn, (process, _) in busy.items()}
+            for ready in wait([*busy, *sentinels]):
+                conn = sentinels.get(ready, ready)
+                if conn not in busy:
+                    continue  # its pipe and its sentinel were both ready: handled once
+                process, index = busy[conn]
+                try:
+                    ok, payload = conn.recv()
+                except (EOFError, OSError):  # the worker died holding this item
+                    process.join()
+                    del busy[conn]
+                    conn.close()
+                    failed(index, f"worker process died (exit code {process.exitcode})")
+                    continue
+                (finished if ok else failed)(index, payload)
+                if todo:
+                    give(conn)
+                else:
+                    del busy[conn]
+                    self._idle.append((conn, process))
+
+    def close(self) -> None:
+        """End every idle worker (all of them, once `run` has returned)."""
+        for conn, process in self._idle:
+            try:
                 conn.send(None)
-                conn.close()
-                process.join()
-                del busy[conn]
+            except OSError:
+                pass  # already gone
+            conn.close()
+        for _, process in self._idle:
+            process.join()
+        self._idle = []
 
 
-def _serve(task, conn) -> None:
-    """Worker side: run items as they come, send back (ok, result or traceback)."""
-    while (item := conn.recv()) is not None:
+def _serve(conn, warm: str | None) -> None:
+    """Worker side: run (task, item) pairs as they come, send back (ok, result)."""
+    if warm:
+        importlib.import_module(warm)
+    while (message := conn.recv()) is not None:
+        task, item = message
         try:
             conn.send((True, task(item)))
         except Exception:
             conn.send((False, traceback.format_exc()))
+    conn.close()
+    # Every result is sent: skip the interpreter's teardown, which takes TensorFlow
+    # 1-2 s per process, while the parent waits.
+    os._exit(0)

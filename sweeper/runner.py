@@ -79,25 +79,22 @@ def train_group(cfgs: list[Config]) -> list[Outcome]:
     return [Outcome(result, index, len(cfgs)) for index in range(len(cfgs))]
 
 
-def train_groups(cfgs: list[Config], groups: list, workers: int, finished) -> None:
-    """Train `groups` (lists of indices into `cfgs`) on up to `workers` processes.
+def train_groups(
+    cfgs: list[Config], groups: list, workers: pool.Pool, finished
+) -> None:
+    """Train `groups` (lists of indices into `cfgs`) on the `workers` pool's processes.
 
     `finished(indices, outcomes)` is called in this process as each group completes, so
     its files can be written at once and a killed sweep keeps what it finished. A worker
     process that dies fails only the runs of the group it held.
     """
-    if workers <= 1 or len(groups) <= 1:
-        for group in groups:
-            finished(group, train_group([cfgs[i] for i in group]))
-        return
 
     def failed(index: int, error: str) -> None:
         finished(groups[index], [Outcome(None, error=error)] * len(groups[index]))
 
-    pool.run(
+    workers.run(
         train_group,
         [[cfgs[i] for i in group] for group in groups],
-        workers,
         lambda index, outcomes: finished(groups[index], outcomes),
         failed,
     )
