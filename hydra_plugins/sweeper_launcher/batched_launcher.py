@@ -24,6 +24,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.utils import JobReturn, configure_log, run_job, setup_globals
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from hydra_plugins.sweeper_launcher.compose import SweepComposer
+
 log = logging.getLogger(__name__)
 REPORT = "sweeper.report"  # what the report callback imports once training ends
 
@@ -72,8 +74,10 @@ class BatchedLauncher(BasicLauncher):
         setup_globals()
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
+        log.info(f"Composing the configs of {len(job_overrides)} jobs")
+        composer = SweepComposer(self.hydra_context.config_loader, self.config)
         configs = [
-            self._job_config(overrides, idx)
+            _numbered(composer.compose(overrides), idx)
             for idx, overrides in enumerate(job_overrides, start=initial_job_idx)
         ]
         jobs = [_job(config) for config in configs]  # checks all before any trains
@@ -125,15 +129,13 @@ class BatchedLauncher(BasicLauncher):
             self.pool.close()
             self.pool = None
 
-    def _job_config(self, overrides: Sequence[str], idx: int) -> DictConfig:
-        """A job's composed config, numbered as Hydra's basic launcher numbers it."""
-        config = self.hydra_context.config_loader.load_sweep_config(
-            self.config, list(overrides)
-        )
-        with open_dict(config):
-            config.hydra.job.id = idx
-            config.hydra.job.num = idx
-        return config
+
+def _numbered(config: DictConfig, idx: int) -> DictConfig:
+    """A job's config numbered as Hydra's basic launcher numbers it."""
+    with open_dict(config):
+        config.hydra.job.id = idx
+        config.hydra.job.num = idx
+    return config
 
 
 def _job(config: DictConfig):
