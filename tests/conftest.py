@@ -3,6 +3,7 @@
 import subprocess
 import sys
 from pathlib import Path
+from typing import Sequence
 
 import pytest
 
@@ -13,9 +14,14 @@ ORIGIN_LOG_EVERY = 100
 ORIGIN_GRID = ["init=normal,xavier", "depth=2,3"]
 
 
-def sweep(folder: Path, *overrides: str, check: bool = True):
-    """Run `python -m sweeper -m <overrides>` into `folder`, from inside `folder`."""
-    command = [sys.executable, "-m", "sweeper", "-m", *overrides]
+def sweep(
+    folder: Path, *overrides: str, check: bool = True, prefix: Sequence[str] = ()
+):
+    """Run `python -m sweeper -m <overrides>` into `folder`, from inside `folder`.
+
+    `prefix` runs it through another command, e.g. `ip netns exec NS`.
+    """
+    command = [*prefix, sys.executable, "-m", "sweeper", "-m", *overrides]
     command.append(f"hydra.sweep.dir={folder}")
     return subprocess.run(
         command, check=check, cwd=folder, capture_output=True, text=True
