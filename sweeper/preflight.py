@@ -27,15 +27,26 @@ CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
 
 def typed(cfg: DictConfig) -> Config:
-    """The composed config as a validated Config; ConfigError names the first fault."""
-    unknown = sorted(set(cfg.keys()) - {f.name for f in dataclasses.fields(Config)})
+    """The composed config as a validated Config; ConfigError names the first fault.
+
+    A job's whole config may be given: Hydra's own `hydra` node is not the run's, and
+    is skipped rather than copied away (copying it was most of a job's set-up time).
+    """
+    names = [f.name for f in dataclasses.fields(Config)]
+    unknown = sorted(set(cfg.keys()) - set(names) - {"hydra"})
     if unknown:
         key = unknown[0]
         raise ConfigError(
             f"Unknown key `{key}` (value {cfg[key]!r}); allowed top-level keys are "
-            f"{sorted(f.name for f in dataclasses.fields(Config))}."
+            f"{sorted(names)}."
         )
-    return OmegaConf.to_object(cfg)
+    values = {name: cfg[name] for name in names}
+    return Config(
+        **{
+            name: OmegaConf.to_object(value) if OmegaConf.is_config(value) else value
+            for name, value in values.items()
+        }
+    )
 
 
 def grid(overrides: list[str], multirun: bool) -> list[list[str]]:

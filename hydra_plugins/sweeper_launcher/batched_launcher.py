@@ -8,7 +8,6 @@ files, so job dirs, `.hydra/` files, numbering and callbacks are Hydra's own. An
 task function is launched exactly as Hydra's basic launcher does.
 """
 
-import copy
 import importlib
 import logging
 import os
@@ -92,9 +91,26 @@ class BatchedLauncher(BasicLauncher):
         progress = Progress(len(jobs))
         progress.update(len(jobs) - len(todo))
 
+        returns: dict = {}  # job index -> Hydra's JobReturn
+
+        def hydra_job(index: int) -> None:
+            """Hydra's run_job for a written job: .hydra/ files, callbacks, its log."""
+            number = initial_job_idx + index
+            log.info(f"\t#{number} : {' '.join(job_overrides[index])}")
+            returns[index] = run_job(
+                hydra_context=self.hydra_context,
+                task_function=_log_result,
+                config=configs[index],
+                job_dir_key="hydra.sweep.dir",
+                job_subdir_key="hydra.sweep.subdir",
+            )
+            configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
+
         def finished(indices: list, outcomes: list) -> None:
+            # Each job is finished as its group ends, while the other groups train.
             for index, outcome in zip(indices, outcomes):
                 runner.write(jobs[todo[index]], outcome)
+                hydra_job(todo[index])
             progress.update(len(indices))
 
         # The report's imports (pandas, matplotlib, seaborn: ~1 s) load while the
@@ -103,20 +119,10 @@ class BatchedLauncher(BasicLauncher):
             target=importlib.import_module, args=(REPORT,), daemon=True
         ).start()
         self.train_groups([jobs[i].cfg for i in todo], plan, finished)
-        returns = []
-        for idx, config in enumerate(configs):
-            log.info(f"\t#{initial_job_idx + idx} : {' '.join(job_overrides[idx])}")
-            returns.append(
-                run_job(
-                    hydra_context=self.hydra_context,
-                    task_function=_log_result,
-                    config=config,
-                    job_dir_key="hydra.sweep.dir",
-                    job_subdir_key="hydra.sweep.subdir",
-                )
-            )
-            configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
-        return returns
+        for index in range(len(jobs)):
+            if index not in returns:  # done by an earlier sweep (resume=true)
+                hydra_job(index)
+        return [returns[index] for index in range(len(jobs))]
 
     def train_groups(self, cfgs: list, plan: list, finished) -> None:
         """Train the planned groups; where they train is what a subclass may change."""
@@ -151,7 +157,7 @@ def _job(config: DictConfig):
     out_dir = out_dir / str(OmegaConf.select(config, "hydra.sweep.subdir"))
     settings = runner.settings_from_overrides(list(config.hydra.overrides.task))
     try:
-        cfg = preflight.typed(_task_part(config))
+        cfg = preflight.typed(config)
     except ConfigError as exc:
         print(f"sweeper: error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -167,11 +173,3 @@ def _log_result(_: DictConfig) -> None:
         log.error("no complete run.json")
     else:
         log.info(f"{record['status']}: {record['verdict']} {record.get('error') or ''}")
-
-
-def _task_part(config: DictConfig) -> DictConfig:
-    """A job's config without the `hydra` node: what the task function would get."""
-    task = copy.deepcopy(config)
-    with open_dict(task):
-        del task["hydra"]
-    return task
