@@ -257,10 +257,15 @@ def heatmap_grid(
 
 
 def gradient_flow_grid(
-    metrics: pd.DataFrame, runs: pd.DataFrame, fig: Figure
+    metrics: pd.DataFrame, runs: pd.DataFrame, fig: Figure, limit: int
 ) -> Figure:
-    """Small multiples of `gradient_flow`, four runs a row, titled run: verdict."""
-    titles = labels(runs) + ": " + runs["verdict"]
+    """Small multiples of `gradient_flow` for the first `limit` runs, four a row.
+
+    Each is titled run: verdict, naming every setting that varies among all `runs`
+    (not only among those shown).
+    """
+    titles = (labels(runs) + ": " + runs["verdict"]).iloc[:limit]
+    runs = runs.iloc[:limit]
     nrows = -(-len(runs) // 4)
     fig.set_size_inches(16, 3 * nrows)
     for index, (job, title) in enumerate(zip(runs["job"], titles)):
@@ -269,5 +274,8 @@ def gradient_flow_grid(
         ax.set_title(_plain(title), fontsize=8)
         ax.set_ylabel("" if index % 4 else UNITS["grad_norm"])  # once per row
         ax.legend(title="layer", fontsize=6, title_fontsize=6)
+        # A log axis spanning many decades gets ~8 minor ticks a decade; on dozens of
+        # small panels they are unreadable, and drawing them was most of the time.
+        ax.minorticks_off()
     fig.suptitle(f"{NAMES['grad_norm']} over training, per layer (log scale)")
     return fig

@@ -87,10 +87,10 @@ def _figures(folder: Path, runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
         )
     caption = "Weight-gradient L2 norm per layer over training (log scale): {}."
     if len(trained) > PER_RUN_FLOWS:
-        shown = trained.iloc[:MAX_PANELS]
-        fig = plots.gradient_flow_grid(metrics, shown, Figure(layout="constrained"))
+        fig = Figure(layout="constrained")
+        plots.gradient_flow_grid(metrics, trained, fig, MAX_PANELS)
         _save(fig, folder / "gradient_flow.png")
-        what = f"{len(shown)} of {len(trained)} runs"
+        what = f"{min(MAX_PANELS, len(trained))} of {len(trained)} runs"
         return saved + [("gradient_flow.png", caption.format(what))]
     titles = analysis.labels(trained) + ": " + trained["verdict"]
     for job, title in zip(trained["job"], titles):

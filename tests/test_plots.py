@@ -107,3 +107,15 @@ def test_gradient_flow_one_line_per_layer(data):
     assert list(ax.lines[0].get_xdata()) == logged
     layer0 = one[one["layer"] == 0].sort_values("step")["grad_norm"]
     np.testing.assert_allclose(ax.lines[0].get_ydata(), layer0)
+
+
+def test_gradient_flow_grid_titles_name_what_varies_among_all_runs(data):
+    runs, metrics = data
+    runs = runs.sort_values(["init", "depth"])  # the two shown share init=normal
+    fig = plots.gradient_flow_grid(metrics, runs, Figure(), limit=2)
+    axes = fig.get_axes()
+    assert len(axes) == 2
+    for ax, (_, run) in zip(axes, runs.iloc[:2].iterrows()):
+        assert f"init={run['init']}" in ax.get_title()  # varies only beyond the first 2
+        assert ax.get_title().endswith(f": {run['verdict']}")
+        assert len(ax.get_lines()) == int(run["depth"])  # one line per layer
