@@ -10,6 +10,7 @@ against Keras.
 import math
 
 from sweeper._tf import tf
+from sweeper.groups import OPTIMIZER_SLOTS
 
 
 def per_run(value: tf.Tensor, like: tf.Tensor) -> tf.Tensor:
@@ -54,7 +55,7 @@ def _shrink(norm: tf.Tensor, threshold: tf.Tensor) -> tf.Tensor:
 
 def slot_count(name: str) -> int:
     """How many state tensors the optimizer keeps per parameter."""
-    return {"sgd": 0, "momentum": 1, "adam": 2, "rmsprop": 1, "adagrad": 1}[name]
+    return OPTIMIZER_SLOTS[name]
 
 
 def init_slots(name: str, params: list, hp: dict) -> list:

@@ -5,6 +5,7 @@ run beside a copy of itself so that every program is a batched one), so the file
 the two paths must be byte-identical, not merely close.
 """
 
+import dataclasses
 import io
 
 import pandas as pd
@@ -89,3 +90,24 @@ def test_progress_draws_on_a_terminal_and_is_quiet_otherwise():
     assert "ETA" in terminal.getvalue()
     assert "sweeper: 4/4 runs [####]" in terminal.getvalue()
     assert pipe.getvalue() == ""
+
+
+def test_plan_hands_out_the_costliest_groups_first():
+    from sweeper import groups
+    from sweeper.schema import Config, ModelConfig, OptimizerConfig
+
+    def cfg(depth, optimizer, seed):
+        return Config(depth=depth, optimizer=OptimizerConfig(name=optimizer), seed=seed)
+
+    cfgs = [cfg(d, o, s) for d in (2, 6) for o in ("sgd", "adam") for s in range(3)]
+    cfgs.append(cfg(3, "sgd", 0))
+    cfgs.append(dataclasses.replace(cfgs[0], model=ModelConfig(width=64)))
+    plan = groups.plan(cfgs, memory_mb=1024, parts=2)
+    assert sorted(i for group in plan for i in group) == list(range(len(cfgs)))
+    order = [(cfgs[g[0]].depth, cfgs[g[0]].optimizer.name) for g in plan]
+    # deeper and with more optimizer state compiles longer; compile, not a few runs'
+    # steps, is most of a small group's time: a lone depth-3 run before 3 at depth 2
+    assert order[:2] == [(6, "adam"), (6, "sgd")]
+    assert order.index((3, "sgd")) < order.index((2, "sgd"))
+    costs = [groups.seconds(groups.shape_of(cfgs[g[0]]), len(g)) for g in plan]
+    assert costs == sorted(costs, reverse=True)
