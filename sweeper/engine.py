@@ -108,6 +108,24 @@ def _loop(shape: Shape):
     every = shape.log_every or shape.steps
     n_logged = math.ceil(shape.steps / every)
 
+    # Parameters alternate kernel [R, in, out] and bias [R, out], layer by layer.
+    param_shapes = [
+        part
+        for a, b in zip(shape.sizes[:-1], shape.sizes[1:])
+        for part in ((a, b), (b,))
+    ]
+    counts = [math.prod(part) for part in param_shapes]
+
+    def flatten(tensors):
+        """Per-parameter [R, ...] tensors as one [R, P] vector per run."""
+        return tf.concat(
+            [tf.reshape(t, [-1, n]) for t, n in zip(tensors, counts)], axis=1
+        )
+
+    def unflatten(flat):
+        pieces = tf.split(flat, counts, axis=1)
+        return [tf.reshape(p, [-1, *s]) for p, s in zip(pieces, param_shapes)]
+
     def forward(params, x):
         """Pre-activations z and outputs h of every layer, each [R, batch, units]."""
         zs, hs, h = [], [], x
@@ -130,25 +148,23 @@ def _loop(shape: Shape):
         clipped = optim.clip(
             grads, hp["clip_value"], hp["clip_norm"], hp["clip_global_norm"]
         )
-        new_params, new_slots = [], []
-        for p, g, s in zip(params, clipped, slots):
-            p_new, s_new = optim.update(shape.optimizer, p, g, s, hp, t)
-            new_params.append(p_new)
-            new_slots.append(s_new)
+        # The optimizer sees every parameter of a run as one flat [R, P] vector, and
+        # the finite checks and the keep-or-revert below work on it: elementwise, the
+        # same arithmetic, but one fused kernel each instead of one per tensor, which
+        # is what XLA's compile time grows with.
+        flat_new, new_slots = optim.update(
+            shape.optimizer, flatten(params), flatten(clipped), slots, hp, t
+        )
         # A run whose loss, gradients or updated state stop being finite keeps its last
         # finite state from then on, so its files stay valid and its neighbours never
         # see its NaNs. (An update can overflow while loss and gradients are finite.)
         finite = tf.math.is_finite(losses)
-        for g in [*grads, *new_params, *[s for ss in new_slots for s in ss]]:
-            finite &= tf.reduce_all(
-                tf.math.is_finite(g), axis=list(range(1, g.shape.rank))
-            )
+        for flat in [flatten(grads), flat_new, *new_slots]:
+            finite &= tf.reduce_all(tf.math.is_finite(flat), axis=1)
         apply = finite & (diverged_at < 0)  # a diverged run stops updating for good
-        keep = lambda new, old: tf.where(optim.per_run(apply, new), new, old)  # noqa: E731
-        new_params = [keep(n, o) for n, o in zip(new_params, params)]
-        new_slots = [
-            [keep(n, o) for n, o in zip(ns, os)] for ns, os in zip(new_slots, slots)
-        ]
+        keep = lambda new, old: tf.where(apply[:, None], new, old)  # noqa: E731
+        new_params = unflatten(keep(flat_new, flatten(params)))
+        new_slots = [keep(n, o) for n, o in zip(new_slots, slots)]
         diverged_at = tf.where(
             (diverged_at < 0) & ~finite, tf.cast(t, diverged_at.dtype), diverged_at
         )
@@ -176,7 +192,7 @@ def _loop(shape: Shape):
 
     def loop(params, inputs, probe, hp):
         runs = tf.shape(params[0])[0]
-        slots = optim.init_slots(shape.optimizer, params, hp)
+        (slots,) = optim.init_slots(shape.optimizer, [flatten(params)], hp)
         diverged_at = tf.fill([runs], tf.constant(-1, tf.int32))
         dtypes = dict.fromkeys(measure.LAYER_METRICS + measure.RUN_METRICS, tf.float32)
         if shape.tensorboard:  # without it, the program is exactly the one before

@@ -105,7 +105,8 @@ def plan(cfgs: list[Config], memory_mb: float, parts: int = 1) -> list[list[int]
         groups += [largest[:half], largest[half:]]
     # Costliest first: workers take groups in this order, and a long group started
     # last would leave the other workers idle at the end. (256-run grid, 8 groups on
-    # 2 workers: its measured group times end after 39 s in index order, 34 s so.)
+    # 2 workers, before the flat optimizer update: its measured group times ended
+    # after 39 s in index order, 34 s so.)
     cost = {
         id(group): seconds(shape_of(cfgs[group[0]]), len(group)) for group in groups
     }
@@ -116,13 +117,13 @@ def seconds(shape: Shape, runs: int) -> float:
     """Rough seconds to compile and train a group on one core of this kind of CPU.
 
     Fitted to measurements on 2 cores, TF 2.21, width 16, 32 runs of 10,000 steps: XLA
-    compile takes ~2.3 s at depth 2 and ~5.3 s at depth 6 with SGD, ~10 s with Adam
-    (state to carry and update); training takes ~1.1 s at depth 6 with SGD, ~2.3 s with
+    compile takes ~2.0 s at depth 2 and ~4.2 s at depth 6 with SGD, ~5.1 s with Adam
+    (state to carry and update); training takes ~1.2 s at depth 6 with SGD, ~1.7 s with
     Adam. Used only to order groups.
     """
     layers = len(shape.sizes) - 1
     slots = OPTIMIZER_SLOTS[shape.optimizer]
     params = sum((a + 1) * b for a, b in zip(shape.sizes[:-1], shape.sizes[1:]))
-    compile_s = (0.8 + 0.75 * layers) * (1 + 0.45 * slots)
-    train_s = 3.1e-9 * runs * shape.steps * params * (1 + 0.5 * slots)
+    compile_s = (0.9 + 0.55 * layers) * (1 + 0.1 * slots)
+    train_s = 3.35e-9 * runs * shape.steps * params * (1 + 0.2 * slots)
     return compile_s + train_s
