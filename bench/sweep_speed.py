@@ -3,8 +3,8 @@
     python bench/sweep_speed.py [--grid default|big|both] [--baseline-runs 2]
                                 [--baseline-steps 1000]
 
-(a) and (b) run the real CLI as subprocesses, timed from process start to exit (the
-report is written just before exit). (c) and (d) train a subset of the same grid's runs
+(a), (b) and (e) (batched on one worker process) run the real CLI as subprocesses,
+timed from process start to exit (the report is written just before exit). (c) and (d) train a subset of the same grid's runs
 with plain TF2 loops in one subprocess, as a Hydra basic sweep of a typical training
 script would (TF imported once, each job builds its own variables, optimizer and loop),
 and are extrapolated to the whole grid. Times are wall seconds from `time.perf_counter`.
@@ -250,7 +250,7 @@ def cells(row: dict) -> list[str]:
 
 
 def bench_grid(name: str, args: argparse.Namespace, tmp: Path) -> list[dict]:
-    """Run and print one grid's four methods; return the table rows."""
+    """Run and print one grid's five methods; return the table rows."""
     grid, py, jobs = GRIDS[name], sys.executable, jobs_of(GRIDS[name])
     n_sub, n_steps = args.baseline_runs, args.baseline_steps
     runs = len(jobs)
@@ -264,6 +264,12 @@ def bench_grid(name: str, args: argparse.Namespace, tmp: Path) -> list[dict]:
         "(b) batched launcher (the default)": [*sweep, f"hydra.sweep.dir={tmp}/b"],
         "(c) eager GradientTape loop": [*loop, "eager"],
         "(d) tf.function-per-step loop": [*loop, "tf.function"],
+        # (b) on one worker process: what the parallel groups of (b) gain
+        "(e) batched, one worker (workers=1)": [
+            *sweep,
+            "hydra.launcher.workers=1",
+            f"hydra.sweep.dir={tmp}/e",
+        ],
     }
     print(f"\n== grid `{name}`: {runs} runs x {STEPS:,} steps: {' '.join(grid)} ==")
     rows, losses = [], {}
