@@ -73,12 +73,14 @@ class Pool:
                     conn.close()
                     failed(index, f"worker process died (exit code {process.exitcode})")
                     continue
-                (finished if ok else failed)(index, payload)
+                # The worker gets its next item before this process handles the
+                # result (writing a group's files takes ~1 s): it never waits for that.
                 if todo:
                     give(conn)
                 else:
                     del busy[conn]
                     self._idle.append((conn, process))
+                (finished if ok else failed)(index, payload)
 
     def close(self) -> None:
         """End every idle worker (all of them, once `run` has returned)."""
