@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from hydra import initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
+from hydra.core.singleton import Singleton
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
@@ -33,6 +34,10 @@ UNUSUAL = [
 
 @pytest.fixture(scope="module")
 def hydra_loader():
+    # Hydra's singletons (job name, config store, ...) are restored after, as Hydra's
+    # own `hydra_restore_singletons` fixture does: later in-process Hydra tests see a
+    # fresh state.
+    state = Singleton.get_state()
     with initialize_config_dir(str(CONF), version_base="1.3"):
         loader = GlobalHydra.instance().config_loader()
         master = loader.load_configuration(
@@ -44,6 +49,7 @@ def hydra_loader():
             run_mode=RunMode.MULTIRUN,
         )
         yield loader, master
+    Singleton.set_state(state)
 
 
 def as_tree(config):
