@@ -8,6 +8,11 @@ import pytest
 from sweeper import preflight
 from sweeper.schema import ConfigError
 
+# preflight.check composes with Hydra in this process, which sets Hydra's global state
+# (version base, job name); Hydra's own fixture puts it back after each test, so the
+# launcher test suites that run in-process later see a fresh Hydra.
+pytestmark = pytest.mark.usefixtures("hydra_restore_singletons")
+
 BAD = [
     (["depth=abc"], r"`depth` must be an integer, but 'abc' was passed"),
     (["dept=3"], r"Unknown key `dept` \(value '3'\); allowed keys are \[.*'depth'.*\]"),
