@@ -4,6 +4,8 @@ Each function draws on `ax` (the current Axes if None) and returns it; none save
 shows a figure: the report module does that.
 """
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -147,8 +149,15 @@ def _annotate(ax: Axes, i: int, j: int, verdict: str, value: float, level) -> No
     ax.add_patch(box)
     label = {"facecolor": "white", "alpha": 0.9, "edgecolor": UNHEALTHY, "pad": 2}
     ax.text(
-        j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=9,
-        color=UNHEALTHY, fontweight="bold", bbox=label,
+        j + 0.5,
+        i + 0.5,
+        text,
+        ha="center",
+        va="center",
+        fontsize=9,
+        color=UNHEALTHY,
+        fontweight="bold",
+        bbox=label,
     )
 
 
@@ -257,21 +266,22 @@ def heatmap_grid(
 
 
 def gradient_flow_grid(
-    metrics: pd.DataFrame, runs: pd.DataFrame, fig: Figure, limit: int
+    metrics: pd.DataFrame, runs: pd.DataFrame, fig: Figure, jobs: list
 ) -> Figure:
-    """Small multiples of `gradient_flow` for the first `limit` runs, four a row.
+    """Small multiples of `gradient_flow` for the runs of `jobs`, in that order.
 
     Each is titled run: verdict, naming every setting that varies among all `runs`
     (not only among those shown).
     """
-    titles = (labels(runs) + ": " + runs["verdict"]).iloc[:limit]
-    runs = runs.iloc[:limit]
+    titles = (labels(runs) + ": " + runs["verdict"]).set_axis(runs["job"])[jobs]
+    runs = runs.set_index("job", drop=False).loc[jobs]
     nrows = -(-len(runs) // 4)
     fig.set_size_inches(16, 3 * nrows)
     for index, (job, title) in enumerate(zip(runs["job"], titles)):
         ax = fig.add_subplot(nrows, 4, index + 1)
         gradient_flow(metrics[metrics["job"] == job], ax=ax)
-        ax.set_title(_plain(title), fontsize=8)
+        # four panels a row: a long title wraps rather than runs into its neighbour's
+        ax.set_title(textwrap.fill(_plain(title), 52), fontsize=8)
         ax.set_ylabel("" if index % 4 else UNITS["grad_norm"])  # once per row
         ax.legend(title="layer", fontsize=6, title_fontsize=6)
         # A log axis spanning many decades gets ~8 minor ticks a decade; on dozens of

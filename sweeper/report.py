@@ -124,10 +124,10 @@ def _drawings(runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
         drawings.append(("layer_profile.png", caption, draw, 2))
     caption = "Weight-gradient L2 norm per layer over training (log scale): {}."
     if len(trained) > PER_RUN_FLOWS:
-        shown = min(MAX_PANELS, len(trained))
-        what = f"{shown} of {len(trained)} runs"
-        draw = partial(_gradient_flows, metrics, trained)
-        return drawings + [("gradient_flow.png", caption.format(what), draw, shown)]
+        jobs = _flow_panels(trained)
+        what = f"{len(jobs)} of {len(trained)} runs, one per setting, not healthy first"
+        draw = partial(_gradient_flows, metrics, trained, jobs)
+        return drawings + [("gradient_flow.png", caption.format(what), draw, len(jobs))]
     titles = analysis.labels(trained) + ": " + trained["verdict"]
     for job, title in zip(trained["job"], titles):
         name = "gradient_flow.png" if job == "." else f"gradient_flow_{_safe(job)}.png"
@@ -147,9 +147,21 @@ def _layer_profile(metrics, trained) -> Figure:
     return fig
 
 
-def _gradient_flows(metrics, trained) -> Figure:
+def _flow_panels(trained: pd.DataFrame) -> list:
+    """Jobs of the shared gradient-flow figure, at most MAX_PANELS of them.
+
+    One run per setting (other seeds of a setting mostly repeat it), the settings that
+    are not healthy first, in job order otherwise.
+    """
+    firsts = trained[~analysis.setting_labels(trained).duplicated()]
+    order = firsts.assign(healthy=firsts["verdict"] == "healthy")
+    order = order.sort_values("healthy", kind="stable")
+    return list(order["job"].iloc[:MAX_PANELS])
+
+
+def _gradient_flows(metrics, trained, jobs) -> Figure:
     fig = Figure(layout="constrained")
-    return plots.gradient_flow_grid(metrics, trained, fig, MAX_PANELS)
+    return plots.gradient_flow_grid(metrics, trained, fig, jobs)
 
 
 def _gradient_flow(metrics_one_run, title) -> Figure:

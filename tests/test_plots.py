@@ -111,11 +111,14 @@ def test_gradient_flow_one_line_per_layer(data):
 
 def test_gradient_flow_grid_titles_name_what_varies_among_all_runs(data):
     runs, metrics = data
-    runs = runs.sort_values(["init", "depth"])  # the two shown share init=normal
-    fig = plots.gradient_flow_grid(metrics, runs, Figure(), limit=2)
+    # the two drawn share init=normal; the title still names it, as init varies
+    shown = runs.sort_values(["init", "depth"])["job"].iloc[:2].tolist()[::-1]
+    fig = plots.gradient_flow_grid(metrics, runs, Figure(), shown)
     axes = fig.get_axes()
     assert len(axes) == 2
-    for ax, (_, run) in zip(axes, runs.iloc[:2].iterrows()):
-        assert f"init={run['init']}" in ax.get_title()  # varies only beyond the first 2
+    for ax, job in zip(axes, shown):  # in the order asked for
+        run = runs.set_index("job").loc[job]
+        assert f"init={run['init']}" in ax.get_title()
+        assert f"depth={run['depth']}" in ax.get_title()
         assert ax.get_title().endswith(f": {run['verdict']}")
         assert len(ax.get_lines()) == int(run["depth"])  # one line per layer

@@ -124,3 +124,24 @@ def test_cli_rebuilds_a_single_run_folder(origin_sweep, tmp_path):
     assert result.returncode == 0, result.stderr
     assert (folder / "report.html").is_file()
     assert (folder / "gradient_flow.png").is_file()
+
+
+def test_shared_flow_figure_shows_one_run_per_setting_not_healthy_first():
+    import pandas as pd
+
+    settings = [(d, s) for d in (2, 3, 4, 6) for s in range(20)]  # 80 runs
+    runs = pd.DataFrame(
+        {
+            "job": [str(i) for i in range(len(settings))],
+            "depth": [d for d, _ in settings],
+            "seed": [s for _, s in settings],
+            "verdict": ["vanishing" if d == 6 else "healthy" for d, _ in settings],
+        }
+    )
+    runs.attrs["cli_text"] = {"depth": {}, "seed": {}}
+    jobs = report._flow_panels(runs)
+    shown = runs.set_index("job").loc[jobs]
+    assert list(shown["depth"]) == [6, 2, 3, 4]  # the not-healthy setting first
+    assert set(shown["seed"]) == {0}  # one run (the first seed) per setting
+    many = runs.assign(depth=range(len(runs)))  # 80 settings of one seed each
+    assert len(report._flow_panels(many)) == report.MAX_PANELS
