@@ -40,7 +40,8 @@ def typed(cfg: DictConfig) -> Config:
             f"Unknown key `{key}` (value {cfg[key]!r}); allowed top-level keys are "
             f"{sorted(names)}."
         )
-    values = {name: cfg[name] for name in names}
+    present = set(cfg.keys())  # "in cfg" would skip a key whose value is ??? (missing)
+    values = {name: cfg[name] for name in names if name in present}
     return Config(
         **{
             name: OmegaConf.to_object(value) if OmegaConf.is_config(value) else value
