@@ -4,10 +4,11 @@
                                 [--baseline-steps 1000]
 
 (a), (b) and (e) (batched on one worker process) run the real CLI as subprocesses,
-timed from process start to exit (the report is written just before exit). (c) and (d) train a subset of the same grid's runs
-with plain TF2 loops in one subprocess, as a Hydra basic sweep of a typical training
-script would (TF imported once, each job builds its own variables, optimizer and loop),
-and are extrapolated to the whole grid. Times are wall seconds from `time.perf_counter`.
+timed from process start to exit (the report is written just before exit). (c) and (d)
+train a subset of the same grid's runs with plain TF2 loops in one subprocess, as a
+Hydra basic sweep of a typical training script would (TF imported once, each job
+builds its own variables, optimizer and loop), and are extrapolated to the whole grid.
+Times are wall seconds from `time.perf_counter`.
 """
 
 import argparse
