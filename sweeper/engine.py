@@ -152,8 +152,9 @@ def _loop(shape: Shape):
         # the finite checks and the keep-or-revert below work on it: elementwise, the
         # same arithmetic, but one fused kernel each instead of one per tensor, which
         # is what XLA's compile time grows with.
+        flat_params = flatten(params)
         flat_new, new_slots = optim.update(
-            shape.optimizer, flatten(params), flatten(clipped), slots, hp, t
+            shape.optimizer, flat_params, flatten(clipped), slots, hp, t
         )
         # A run whose loss, gradients or updated state stop being finite keeps its last
         # finite state from then on, so its files stay valid and its neighbours never
@@ -163,7 +164,7 @@ def _loop(shape: Shape):
             finite &= tf.reduce_all(tf.math.is_finite(flat), axis=1)
         apply = finite & (diverged_at < 0)  # a diverged run stops updating for good
         keep = lambda new, old: tf.where(apply[:, None], new, old)  # noqa: E731
-        new_params = unflatten(keep(flat_new, flatten(params)))
+        new_params = unflatten(keep(flat_new, flat_params))
         new_slots = [keep(n, o) for n, o in zip(new_slots, slots)]
         diverged_at = tf.where(
             (diverged_at < 0) & ~finite, tf.cast(t, diverged_at.dtype), diverged_at

@@ -70,7 +70,7 @@ class Measurements:
 def bytes_per_run(shape: Shape) -> int:
     """Rough float32 footprint of one run in a group: data, logs, weights and slots."""
     layers = len(shape.sizes) - 1
-    params = sum((a + 1) * b for a, b in zip(shape.sizes[:-1], shape.sizes[1:]))
+    params = _param_count(shape)
     widest = max(shape.sizes)
     inputs = (shape.steps + 1) * shape.batch_size * task.IN_DIM
     logs = len(shape.logged_steps) * (layers * len(LAYER_METRICS) + len(RUN_METRICS))
@@ -123,7 +123,12 @@ def seconds(shape: Shape, runs: int) -> float:
     """
     layers = len(shape.sizes) - 1
     slots = OPTIMIZER_SLOTS[shape.optimizer]
-    params = sum((a + 1) * b for a, b in zip(shape.sizes[:-1], shape.sizes[1:]))
+    params = _param_count(shape)
     compile_s = (0.9 + 0.55 * layers) * (1 + 0.1 * slots)
     train_s = 3.35e-9 * runs * shape.steps * params * (1 + 0.2 * slots)
     return compile_s + train_s
+
+
+def _param_count(shape: Shape) -> int:
+    """Weights and biases of one run."""
+    return sum((a + 1) * b for a, b in zip(shape.sizes[:-1], shape.sizes[1:]))
