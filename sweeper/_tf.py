@@ -1,14 +1,25 @@
-"""TensorFlow, imported once, quietly, with sweeper's thread settings.
+"""TensorFlow, imported once, quietly, with sweeper's thread and XLA settings.
 
 TensorFlow's C++ start-up lines (oneDNN notice, CUDA probing on a CPU-only machine) are
 written to file descriptor 2 before TF_CPP_MIN_LOG_LEVEL takes effect, and they bury
 sweeper's own output; they are silenced for the import and device set-up only.
+
+XLA's CPU code is limited to AVX, which has no fused multiply-add. With FMA, XLA turns
+`a * b + c` into one instruction (one rounding instead of two) wherever its fusion puts
+both ops in one kernel, and that depends on the whole program: a run rounded differently
+in a group of other optimizers than alone, and chaotic runs then drift apart. Without
+it every float32 op rounds once, as numpy and eager TensorFlow do, and a run's numbers
+are the same bits in every program it can be part of (tests/test_engine.py). It must be
+set before XLA first reads its flags; an `xla_cpu_max_isa` of the user's own wins.
 """
 
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+_XLA_FLAGS = os.environ.get("XLA_FLAGS", "")
+if "xla_cpu_max_isa" not in _XLA_FLAGS:
+    os.environ["XLA_FLAGS"] = f"{_XLA_FLAGS} --xla_cpu_max_isa=AVX".strip()
 
 
 def _import_quietly():

@@ -14,7 +14,7 @@ import numpy as np
 from sweeper._tf import tf
 
 from sweeper import measure, optim, registry, task
-from sweeper.groups import Measurements, Shape, shape_of
+from sweeper.groups import Measurements, Shape, optimizers_of, shape_of
 from sweeper.schema import Config
 
 HYPERPARAMS = (
@@ -45,15 +45,20 @@ def train(cfgs: list[Config]) -> Measurements:
     # whether it trains alone or in any group.
     cfgs = cfgs * 2 if runs == 1 else cfgs
     params = _stack([_flat_weights(cfg, shape) for cfg in cfgs])
+    optimizers = optimizers_of(cfgs)
     hp = {
         name: tf.constant([_hyperparam(cfg, name) for cfg in cfgs], tf.float32)
         for name in HYPERPARAMS
     }
+    # Which of the group's optimizers each run uses (an index into `optimizers`)
+    hp["optimizer"] = tf.constant(
+        [optimizers.index(cfg.optimizer.name) for cfg in cfgs], tf.int32
+    )
     inputs = np.stack(
         [task.training_inputs(cfg.task, cfg.steps, cfg.seed) for cfg in cfgs], axis=1
     )
     probe = tf.constant(task.probe_inputs(cfgs[0].task))
-    program = _program(shape, len(cfgs))
+    program = _program(shape, optimizers, len(cfgs))
     layer, run, diverged_at, hists = program(params, tf.constant(inputs), probe, hp)
     return Measurements(
         steps=shape.logged_steps,
@@ -86,17 +91,18 @@ def _stack(runs: list[list[np.ndarray]]) -> list[tf.Tensor]:
 _PROGRAMS: dict = {}
 
 
-def _program(shape: Shape, runs: int):
+def _program(shape: Shape, optimizers: tuple[str, ...], runs: int):
     """The compiled loop for `runs` runs of a shape, traced once and then reused."""
-    key = (shape, runs)  # one function per stack size: each traces exactly once
+    key = (shape, optimizers, runs)  # one function per key: each traces exactly once
     if key not in _PROGRAMS:
         # autograph=False: the loops are explicit tf.while_loops, and autograph's
         # source rewriting of every helper was ~2/3 of the trace time.
-        _PROGRAMS[key] = tf.function(_loop(shape), jit_compile=True, autograph=False)
+        loop = _loop(shape, optimizers)
+        _PROGRAMS[key] = tf.function(loop, jit_compile=True, autograph=False)
     return _PROGRAMS[key]
 
 
-def _loop(shape: Shape):
+def _loop(shape: Shape, optimizers: tuple[str, ...]):
     """The whole-run loop: an outer loop over log points, an inner one of plain steps.
 
     Logging sits outside the inner loop rather than behind a per-step `if`: inside an
@@ -153,8 +159,8 @@ def _loop(shape: Shape):
         # same arithmetic, but one fused kernel each instead of one per tensor, which
         # is what XLA's compile time grows with.
         flat_params = flatten(params)
-        flat_new, new_slots = optim.update(
-            shape.optimizer, flat_params, flatten(clipped), slots, hp, t
+        flat_new, new_slots = optim.mixed_update(
+            optimizers, hp["optimizer"], flat_params, flatten(clipped), slots, hp, t
         )
         # A run whose loss, gradients or updated state stop being finite keeps its last
         # finite state from then on, so its files stay valid and its neighbours never
@@ -193,7 +199,8 @@ def _loop(shape: Shape):
 
     def loop(params, inputs, probe, hp):
         runs = tf.shape(params[0])[0]
-        (slots,) = optim.init_slots(shape.optimizer, [flatten(params)], hp)
+        flat = flatten(params)
+        slots = optim.mixed_init_slots(optimizers, hp["optimizer"], flat, hp)
         diverged_at = tf.fill([runs], tf.constant(-1, tf.int32))
         dtypes = dict.fromkeys(measure.LAYER_METRICS + measure.RUN_METRICS, tf.float32)
         if shape.tensorboard:  # without it, the program is exactly the one before

@@ -19,11 +19,13 @@ OPTIMIZER_SLOTS = {"sgd": 0, "momentum": 1, "adam": 2, "rmsprop": 1, "adagrad": 
 
 @dataclass(frozen=True)
 class Shape:
-    """What the runs of one compiled program share; the rest are per-run tensors."""
+    """What the runs of one compiled program share; the rest are per-run tensors.
+
+    Optimizers may differ: the program steps each run with its own (optim.mixed_update).
+    """
 
     sizes: tuple[int, ...]  # units from input to output, e.g. (1, 16, 16, 1)
     activation: str
-    optimizer: str
     steps: int
     log_every: int
     batch_size: int
@@ -43,13 +45,18 @@ def shape_of(cfg: Config) -> Shape:
     return Shape(
         sizes=(task.IN_DIM, *hidden, task.OUT_DIM),
         activation=cfg.model.activation,
-        optimizer=cfg.optimizer.name,
         steps=cfg.steps,
         log_every=cfg.log_every,
         batch_size=cfg.task.batch_size,
         probe_size=cfg.task.probe_size,
         tensorboard=cfg.tensorboard,
     )
+
+
+def optimizers_of(cfgs: list[Config]) -> tuple[str, ...]:
+    """The optimizers among `cfgs`, in a fixed order: part of their program's key."""
+    names = {cfg.optimizer.name for cfg in cfgs}
+    return tuple(name for name in OPTIMIZER_SLOTS if name in names)
 
 
 @dataclass
@@ -67,7 +74,7 @@ class Measurements:
     histograms: dict = field(default_factory=dict)
 
 
-def bytes_per_run(shape: Shape) -> int:
+def bytes_per_run(shape: Shape, optimizers: tuple[str, ...]) -> int:
     """Rough float32 footprint of one run in a group: data, logs, weights and slots."""
     layers = len(shape.sizes) - 1
     params = _param_count(shape)
@@ -77,9 +84,12 @@ def bytes_per_run(shape: Shape) -> int:
     if shape.tensorboard:  # per histogram, BINS counts and the range they cut
         per_step = layers * len(tensorboard.HISTOGRAMS) * (tensorboard.BINS + 2)
         logs += len(shape.logged_steps) * per_step
-    # weights, gradients, clipped gradients, updates and up to two optimizer slots,
-    # plus the probe's activations (z and h per layer) and one batch's
-    working = 6 * params + 2 * layers * widest * (shape.probe_size + shape.batch_size)
+    # weights, gradients, clipped gradients, the shared optimizer slots, and each
+    # optimizer's new weights and slots; plus the probe's activations (z and h per
+    # layer) and one batch's
+    slots = [OPTIMIZER_SLOTS[name] for name in optimizers]
+    tensors = 3 + max(slots) + sum(1 + n for n in slots)
+    working = tensors * params + 2 * layers * widest * (shape.probe_size + shape.batch_size)
     return 4 * (inputs + logs + working)
 
 
@@ -94,7 +104,8 @@ def plan(cfgs: list[Config], memory_mb: float, parts: int = 1) -> list[list[int]
         by_shape.setdefault(shape_of(cfg), []).append(index)
     groups = []
     for shape, indices in by_shape.items():
-        size = max(1, int(memory_mb * 2**20 // bytes_per_run(shape)))
+        optimizers = optimizers_of([cfgs[i] for i in indices])
+        size = max(1, int(memory_mb * 2**20 // bytes_per_run(shape, optimizers)))
         groups += [indices[i : i + size] for i in range(0, len(indices), size)]
     while len(groups) < parts:
         largest = max(groups, key=len)
@@ -107,26 +118,24 @@ def plan(cfgs: list[Config], memory_mb: float, parts: int = 1) -> list[list[int]
     # last would leave the other workers idle at the end. (256-run grid, 8 groups on
     # 2 workers, before the flat optimizer update: its measured group times ended
     # after 39 s in index order, 34 s so.)
-    cost = {
-        id(group): seconds(shape_of(cfgs[group[0]]), len(group)) for group in groups
-    }
+    cost = {id(group): seconds([cfgs[i] for i in group]) for group in groups}
     return sorted(sorted(groups), key=lambda group: -cost[id(group)])
 
 
-def seconds(shape: Shape, runs: int) -> float:
-    """Rough seconds to compile and train a group on one core of this kind of CPU.
+def seconds(cfgs: list[Config]) -> float:
+    """Rough seconds to compile and train a group of `cfgs` on one core of this CPU.
 
     Fitted to measurements on 2 cores, TF 2.21, width 16, 32 runs of 10,000 steps: XLA
     compile takes ~2.0 s at depth 2 and ~4.2 s at depth 6 with SGD, ~5.1 s with Adam
-    (state to carry and update); training takes ~1.2 s at depth 6 with SGD, ~1.7 s with
-    Adam. Used only to order groups.
+    (state to carry and update), ~5.5 s with both in one program; training takes ~1.2 s
+    at depth 6 with SGD, ~1.7 s with Adam. Used only to order groups.
     """
+    shape = shape_of(cfgs[0])
     layers = len(shape.sizes) - 1
-    slots = OPTIMIZER_SLOTS[shape.optimizer]
-    params = _param_count(shape)
-    compile_s = (0.9 + 0.55 * layers) * (1 + 0.1 * slots)
-    train_s = 3.35e-9 * runs * shape.steps * params * (1 + 0.2 * slots)
-    return compile_s + train_s
+    slots = [OPTIMIZER_SLOTS[name] for name in optimizers_of(cfgs)]
+    compile_s = (0.9 + 0.55 * layers) * (0.9 + 0.1 * sum(1 + n for n in slots))
+    train_s = 3.35e-9 * len(cfgs) * shape.steps * _param_count(shape)
+    return compile_s + train_s * (1 + 0.2 * sum(slots))
 
 
 def _param_count(shape: Shape) -> int:

@@ -58,13 +58,45 @@ def slot_count(name: str) -> int:
     return OPTIMIZER_SLOTS[name]
 
 
-def init_slots(name: str, params: list, hp: dict) -> list:
-    """Initial optimizer state: one list of slot tensors per parameter."""
+def init_slots(name: str, param: tf.Tensor, hp: dict) -> list:
+    """Initial optimizer state of one stacked parameter: its slot tensors."""
     if name == "adagrad":
-        return [
-            [tf.ones_like(p) * per_run(hp["initial_accumulator"], p)] for p in params
-        ]
-    return [[tf.zeros_like(p) for _ in range(slot_count(name))] for p in params]
+        return [tf.ones_like(param) * per_run(hp["initial_accumulator"], param)]
+    return [tf.zeros_like(param) for _ in range(slot_count(name))]
+
+
+# Runs of different optimizers share a program: it computes the update of every
+# optimizer among its runs and keeps each run's own with tf.where. Each optimizer keeps
+# its state in the first slot_count(name) of the shared slots (Adam's m and v, the
+# others' one tensor), so the program carries as many slots as its largest optimizer.
+# A select is exact and the update ops are the same ops, so each run's numbers are
+# bit-identical to those of a program of its optimizer alone (tests/test_engine.py).
+
+
+def mixed_init_slots(names: tuple, which: tf.Tensor, param: tf.Tensor, hp: dict):
+    """Initial shared state of runs whose optimizer is `names[which[r]]`."""
+    if len(names) == 1:
+        return init_slots(names[0], param, hp)
+    slots = [tf.zeros_like(param) for _ in range(max(map(slot_count, names)))]
+    for index, name in enumerate(names):
+        mine = per_run(tf.equal(which, index), param)
+        for j, initial in enumerate(init_slots(name, param, hp)):
+            slots[j] = tf.where(mine, initial, slots[j])
+    return slots
+
+
+def mixed_update(names: tuple, which, param, grad, slots: list, hp: dict, step):
+    """One step of every run with its own optimizer, `names[which[r]]` for run r."""
+    if len(names) == 1:  # the plain program, without selects
+        return update(names[0], param, grad, slots, hp, step)
+    new_param, new_slots = param, list(slots)
+    for index, name in enumerate(names):
+        mine = per_run(tf.equal(which, index), param)
+        param_i, slots_i = update(name, param, grad, slots[: slot_count(name)], hp, step)
+        new_param = tf.where(mine, param_i, new_param)
+        for j, slot in enumerate(slots_i):
+            new_slots[j] = tf.where(mine, slot, new_slots[j])
+    return new_param, new_slots
 
 
 def update(name: str, param, grad, slots: list, hp: dict, step: tf.Tensor):

@@ -103,11 +103,13 @@ def test_plan_hands_out_the_costliest_groups_first():
     cfgs.append(cfg(3, "sgd", 0))
     cfgs.append(dataclasses.replace(cfgs[0], model=ModelConfig(width=64)))
     plan = groups.plan(cfgs, memory_mb=1024, parts=2)
-    assert sorted(i for group in plan for i in group) == list(range(len(cfgs)))
-    order = [(cfgs[g[0]].depth, cfgs[g[0]].optimizer.name) for g in plan]
-    # deeper and with more optimizer state compiles longer; compile, not a few runs'
-    # steps, is most of a small group's time: a lone depth-3 run before 3 at depth 2
-    assert order[:2] == [(6, "adam"), (6, "sgd")]
-    assert order.index((3, "sgd")) < order.index((2, "sgd"))
-    costs = [groups.seconds(groups.shape_of(cfgs[g[0]]), len(g)) for g in plan]
+    # one group per shape, whatever the runs' optimizers
+    assert sorted(plan) == [list(range(6)), list(range(6, 12)), [12], [13]]
+    # deeper compiles longer; compile, not a few runs' steps, is most of a small
+    # group's time: the lone depth-3 run before the 6 runs at depth 2 of one optimizer
+    assert plan[0] == list(range(6, 12))
+    costs = [groups.seconds([cfgs[i] for i in group]) for group in plan]
     assert costs == sorted(costs, reverse=True)
+    assert groups.seconds(cfgs[12:13]) > groups.seconds(cfgs[0:3])
+    # more optimizers, more optimizer state: more to compile and to step
+    assert groups.seconds(cfgs[0:6]) > groups.seconds(cfgs[3:6]) > groups.seconds(cfgs[0:3])

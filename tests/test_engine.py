@@ -356,6 +356,31 @@ def test_diverging_run_leaves_its_neighbours_alone(gelu_stack, gelu_solos):
     assert_same_run(bad, run_of(gelu_solos[3], 0))
 
 
+def test_runs_of_every_optimizer_share_a_program_bit_for_bit():
+    """A group of mixed optimizers steps each run with its own: every number equals
+    that of a group of its optimizer alone, exactly, a diverging run included."""
+    names = ("sgd", "momentum", "adam", "rmsprop", "adagrad")
+
+    def run(name, seed):
+        return dataclasses.replace(
+            gelu(seed, 1e-2), optimizer=OptimizerConfig(name=name, lr=1e-2)
+        )
+
+    alone = {name: [run(name, 0), run(name, 1)] for name in names}
+    alone["momentum"].append(DIVERGING)
+    mixed = [cfg for seed in (0, 1) for cfg in (alone[n][seed] for n in names)]
+    mixed.append(DIVERGING)
+    together = engine.train(mixed)
+    assert together.diverged_at[-1] >= 0
+    for name, cfgs in alone.items():
+        own = engine.train(cfgs)
+        for r, cfg in enumerate(cfgs):
+            got = run_of(together, mixed.index(cfg))
+            for metric, values in run_of(own, r).items():
+                np.testing.assert_array_equal(got[metric], values, f"{name} {metric}")
+            assert together.diverged_at[mixed.index(cfg)] == own.diverged_at[r]
+
+
 def test_overflowing_update_stops_the_run_at_its_last_finite_weights():
     """Momentum, lr 3e38: a step overflows float32 where some |g| > 3.4e38 / lr."""
     cfg = gelu(4, 3e38, gain=1.6)

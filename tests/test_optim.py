@@ -97,7 +97,7 @@ def sweeper_trajectory(name, hps, seeds):
     hp = {key: tf.constant([h[key] for h in hps], tf.float32) for key in HP}
     param = tf.constant(np.stack([initial(s) for s in seeds]))
     grads = np.stack([gradients(s) for s in seeds], axis=1)
-    (slots,) = optim.init_slots(name, [param], hp)
+    slots = optim.init_slots(name, param, hp)
     out = []
     for t, grad in enumerate(grads):
         param, slots = optim.update(name, param, tf.constant(grad), slots, hp, t)
