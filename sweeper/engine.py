@@ -103,7 +103,7 @@ def _program(shape: Shape, optimizers: tuple[str, ...], runs: int):
 
 
 def _loop(shape: Shape, optimizers: tuple[str, ...]):
-    """The whole-run loop: an outer loop over log points, an inner one of plain steps.
+    """The whole-run loop: an outer loop over log points, an inner one of steps.
 
     Logging sits outside the inner loop rather than behind a per-step `if`: inside an
     XLA loop such a branch copies the whole log buffer every step (3.5x slower).
@@ -142,8 +142,8 @@ def _loop(shape: Shape, optimizers: tuple[str, ...]):
             hs.append(h)
         return zs, hs
 
-    def step(params, slots, diverged_at, x, t, hp, measured):
-        """One SGD-family update of every run; returns new state (+ measurements)."""
+    def step(params, slots, diverged_at, x, t, hp):
+        """One SGD-family update of every run: the new state, and what the step saw."""
         with tf.GradientTape() as tape:
             tape.watch(params)
             _, hs = forward(params, x)
@@ -172,30 +172,25 @@ def _loop(shape: Shape, optimizers: tuple[str, ...]):
         keep = lambda new, old: tf.where(apply[:, None], new, old)  # noqa: E731
         new_params = unflatten(keep(flat_new, flat_params))
         new_slots = [keep(n, o) for n, o in zip(new_slots, slots)]
-        diverged_at = tf.where(
-            (diverged_at < 0) & ~finite, tf.cast(t, diverged_at.dtype), diverged_at
-        )
-        stats = None
-        if measured:
-            stats = measure.gradient_stats(params, grads, clipped, new_params)
-            stats["loss"] = losses
-            stats["global_grad_norm"] = measure.global_norm(grads)
-            stats["global_grad_norm_clipped"] = measure.global_norm(clipped)
-            if shape.tensorboard:
-                stats.update(measure.histograms(params[0::2], grads[0::2]))
-        return new_params, new_slots, diverged_at, stats
+        # The step at t = steps is only measured (see `loop`): it cannot diverge a run.
+        diverges = (diverged_at < 0) & ~finite & (t < shape.steps)
+        diverged_at = tf.where(diverges, tf.cast(t, diverged_at.dtype), diverged_at)
+        return (new_params, new_slots, diverged_at), (params, grads, clipped, losses)
 
-    def probe_measure(params, probe, hp):
+    def measured(seen, new_params, probe, hp):
+        """What a step saw, as the statistics logged for it."""
+        params, grads, clipped, losses = seen
+        stats = measure.gradient_stats(params, grads, clipped, new_params)
+        stats["loss"] = losses
+        stats["global_grad_norm"] = measure.global_norm(grads)
+        stats["global_grad_norm_clipped"] = measure.global_norm(clipped)
+        if shape.tensorboard:
+            stats.update(measure.histograms(params[0::2], grads[0::2]))
         x = tf.broadcast_to(probe, [tf.shape(params[0])[0], *probe.shape])
         zs, hs = forward(params, x)
         estimate = optim.per_run(hp["output_scale"], hs[-1]) * hs[-1]
-        return measure.probe_stats(zs, hs, estimate, task.target(x), relu_like)
-
-    def logged_step(params, slots, diverged_at, inputs, t, probe, hp):
-        new = step(params, slots, diverged_at, inputs[t], t, hp, measured=True)
-        stats = new[3]
-        stats.update(probe_measure(params, probe, hp))
-        return new[:3], stats
+        stats.update(measure.probe_stats(zs, hs, estimate, task.target(x), relu_like))
+        return stats
 
     def loop(params, inputs, probe, hp):
         runs = tf.shape(params[0])[0]
@@ -208,25 +203,27 @@ def _loop(shape: Shape, optimizers: tuple[str, ...]):
         names = tuple(dtypes)
         logs = {n: tf.TensorArray(dtypes[n], size=n_logged + 1) for n in names}
 
-        # One measured step per row, then the row's plain steps. The last row (i ==
-        # n_logged) measures the trained weights at t = steps: its update is computed
-        # but not kept. Folding it into the loop keeps one copy of the measured step
-        # in the program (a third copy cost ~30% more compile time).
+        def steps_to(end, t, state, seen):
+            """Steps t..end; the state after them, and what step `end` saw."""
+
+            def body(t, state, seen):
+                return (t + 1, *step(*state, inputs[t], t, hp))
+
+            return tf.while_loop(lambda t, *_: t <= end, body, (t, state, seen))[1:]
+
+        # Row i ends with logged step i * every, which is measured from what it saw:
+        # the program holds one copy of the step, not a plain and a measured one (the
+        # second copy was ~1/3 of the compile time). The last row's last step, at
+        # t = steps, measures the trained weights; its update is never used.
         def row(i, state, logs):
-            t0 = tf.minimum(i * every, shape.steps)
-            new, stats = logged_step(*state, inputs, t0, probe, hp)
+            start = tf.maximum((i - 1) * every + 1, 0)
+            end = tf.minimum(i * every, shape.steps)
+            params = state[0]
+            # (what step `end` saw is written in the loop; these only give the shapes)
+            seen = (params, params, params, tf.zeros([runs]))
+            state, seen = steps_to(end, start, state, seen)
+            stats = measured(seen, state[0], probe, hp)
             logs = {n: logs[n].write(i, stats[n]) for n in names}
-            last = tf.equal(i, n_logged)
-            state = tf.nest.map_structure(
-                lambda kept, old: tf.where(last, old, kept), new, state
-            )
-            end = tf.minimum(t0 + every, shape.steps)
-
-            def plain(t, state):
-                new = step(*state, inputs[t], t, hp, measured=False)
-                return t + 1, new[:3]
-
-            _, state = tf.while_loop(lambda t, _: t < end, plain, (t0 + 1, state))
             return i + 1, state, logs
 
         state = (params, slots, diverged_at)

@@ -89,7 +89,8 @@ def bytes_per_run(shape: Shape, optimizers: tuple[str, ...]) -> int:
     # layer) and one batch's
     slots = [OPTIMIZER_SLOTS[name] for name in optimizers]
     tensors = 3 + max(slots) + sum(1 + n for n in slots)
-    working = tensors * params + 2 * layers * widest * (shape.probe_size + shape.batch_size)
+    probe = 2 * layers * widest * (shape.probe_size + shape.batch_size)
+    working = tensors * params + probe
     return 4 * (inputs + logs + working)
 
 

@@ -92,7 +92,8 @@ def mixed_update(names: tuple, which, param, grad, slots: list, hp: dict, step):
     new_param, new_slots = param, list(slots)
     for index, name in enumerate(names):
         mine = per_run(tf.equal(which, index), param)
-        param_i, slots_i = update(name, param, grad, slots[: slot_count(name)], hp, step)
+        own = slots[: slot_count(name)]
+        param_i, slots_i = update(name, param, grad, own, hp, step)
         new_param = tf.where(mine, param_i, new_param)
         for j, slot in enumerate(slots_i):
             new_slots[j] = tf.where(mine, slot, new_slots[j])
