@@ -160,7 +160,7 @@ def _flow_panels(trained: pd.DataFrame) -> list:
 
 
 def _gradient_flows(metrics, trained, jobs) -> Figure:
-    fig = Figure(layout="constrained")
+    fig = Figure()  # laid out by gradient_flow_grid
     return plots.gradient_flow_grid(metrics, trained, fig, jobs)
 
 
