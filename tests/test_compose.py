@@ -56,6 +56,16 @@ def as_tree(config):
     return OmegaConf.to_container(config, resolve=False)
 
 
+def node_types(node, path="") -> dict:
+    """Every node's class and declared types: what values it will accept."""
+    meta = node._metadata
+    types = {path: (type(node).__name__, meta.ref_type, meta.object_type)}
+    if OmegaConf.is_dict(node):
+        for key in node.keys():
+            types.update(node_types(node._get_node(key), f"{path}.{key}"))
+    return types
+
+
 def test_every_job_config_equals_hydras(hydra_loader):
     loader, master = hydra_loader
     jobs = [list(job) for job in itertools.product(*AXES)]
@@ -65,6 +75,7 @@ def test_every_job_config_equals_hydras(hydra_loader):
         expected = loader.load_sweep_config(master, overrides)
         assert as_tree(got) == as_tree(expected), overrides
         assert OmegaConf.to_yaml(got) == OmegaConf.to_yaml(expected)
+        assert node_types(got) == node_types(expected), overrides
         assert OmegaConf.is_struct(got) and not OmegaConf.is_readonly(got.hydra)
     # Hydra composed one job per set of group choices in full; the rest were copies.
     assert composer.full == 2 * 2 * 2 == len(jobs) // 8

@@ -8,11 +8,13 @@ files, so job dirs, `.hydra/` files, numbering and callbacks are Hydra's own. An
 task function is launched exactly as Hydra's basic launcher does.
 """
 
+import gc
 import importlib
 import logging
 import os
 import sys
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
@@ -67,6 +69,10 @@ class BatchedLauncher(BasicLauncher):
     ) -> Sequence[JobReturn]:
         if not getattr(self.task_function, "sweeper_batchable", False):
             return super().launch(job_overrides, initial_job_idx)
+        with _no_full_collections():
+            return self._launch_batched(job_overrides, initial_job_idx)
+
+    def _launch_batched(self, job_overrides, initial_job_idx) -> Sequence[JobReturn]:
         from sweeper import groups, runner
         from sweeper.progress import Progress
 
@@ -134,6 +140,24 @@ class BatchedLauncher(BasicLauncher):
         finally:
             self.pool.close()
             self.pool = None
+
+
+@contextmanager
+def _no_full_collections():
+    """Python's collector without its full collections, for the length of a sweep.
+
+    A full collection walks every object alive, and a sweep keeps ~100,000 of them (each
+    job's config and, once it ran, Hydra's copies of it in its JobReturn) to the end:
+    the collector re-walked them ~40 times, 2.0 s of a 256-job sweep. Young collections
+    still run and free most garbage; what outlives them waits for the first full
+    collection after the sweep (256 jobs: peak memory of this process +27 MB).
+    """
+    young, middle, full = gc.get_threshold()
+    gc.set_threshold(young, middle, 2**31 - 1)
+    try:
+        yield
+    finally:
+        gc.set_threshold(young, middle, full)
 
 
 def _numbered(config: DictConfig, idx: int) -> DictConfig:
