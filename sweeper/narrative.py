@@ -129,7 +129,7 @@ def _story(name: str, r: pd.Series) -> str:
         f"{_num(max(gain, 1 / gain)) if gain else 'n/a'} per layer and the first "
         f"layer's weights move by ~{sci(update)} of their size per step"
     )
-    if gain == 0:  # float32 underflow: the signal never reaches the first layer
+    if gain == 0:  # float32 underflow, or a layer of dead units stops it entirely
         signal = "the back-propagated signal is exactly zero at the first layer"
     loss, baseline = _num(r["final_loss"]), _num(r["baseline_loss"])
     if r["collapsed"]:

@@ -74,4 +74,11 @@ def judge(figs: dict, diverged_at: int, thresholds: VerdictConfig) -> tuple[str,
     }
     flags = {name: bool(value) for name, value in flags.items()}
     verdict = next((name for name in FLAGS if flags[name]), "healthy")
+    # A hidden layer whose units are all dead passes back no gradient at all: below it
+    # the signal is exactly zero, and `vanishing` would name the consequence rather
+    # than the cause (Normal(0, 1e-3) weights under Adam lose a whole layer of a
+    # 4-layer net within ~100 steps).
+    wholly_dead = figs["max_dead_frac"] == 1.0 and figs["signal_gain"] == 0.0
+    if verdict == "vanishing" and wholly_dead:
+        verdict = "dead"
     return verdict, flags
