@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 
 from sweeper import preflight, runner
 from sweeper.callbacks import ReportCallback
-from sweeper.schema import ConfigError
+from sweeper.schema import ConfigError, stop
 
 # `python -m sweeper -m` with nothing swept runs the question's grid over the keys the
 # command line leaves unset.
@@ -28,8 +28,7 @@ def train_job(cfg: DictConfig) -> None:
     try:
         typed = preflight.typed(cfg)
     except ConfigError as exc:  # a combination the command-line check could not see
-        print(f"sweeper: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        stop(exc)
     runner.run_job(runner.Job(typed, out_dir, settings))
 
 
@@ -58,8 +57,7 @@ def main() -> None:
         try:
             preflight.check(args.overrides, args.multirun, args.config_dir)
         except ConfigError as exc:
-            print(f"sweeper: error: {exc}", file=sys.stderr)
-            sys.exit(2)
+            stop(exc)
     hydra_main()
     # Nothing is freed from here on: spare the interpreter's last collection over every
     # object still alive (0.5 s after a 256-job sweep).

@@ -4,8 +4,9 @@ Importing this module registers the schema with Hydra's ConfigStore. It must sta
 of TensorFlow so that a bad config fails in well under a second.
 """
 
+import sys
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 from hydra.core.config_store import ConfigStore
 
@@ -45,6 +46,12 @@ KERAS_DEFAULT_SCALE = {"std": 0.05, "limit": 0.05, "gain": 1.0}
 
 class ConfigError(ValueError):
     """A user's config mistake; its message is one line: key, value and rule."""
+
+
+def stop(error: Any) -> NoReturn:
+    """End the command over bad input before anything trains: one line, status 2."""
+    print(f"sweeper: error: {error}", file=sys.stderr)
+    sys.exit(2)
 
 
 def check(ok: bool, key: str, value: Any, allowed: str) -> None:

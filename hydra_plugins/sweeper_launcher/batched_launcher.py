@@ -12,7 +12,6 @@ import gc
 import importlib
 import logging
 import os
-import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -174,7 +173,7 @@ def _job(config: DictConfig):
     A config error ends the sweep here, before anything trains, in one line.
     """
     from sweeper import preflight, runner
-    from sweeper.schema import ConfigError
+    from sweeper.schema import ConfigError, stop
 
     HydraConfig.instance().set_config(config)  # as run_job does, for ${hydra:...}
     out_dir = Path(str(OmegaConf.select(config, "hydra.sweep.dir")))
@@ -183,8 +182,7 @@ def _job(config: DictConfig):
     try:
         cfg = preflight.typed(config)
     except ConfigError as exc:
-        print(f"sweeper: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        stop(exc)
     return runner.Job(cfg, out_dir.absolute(), settings)
 
 

@@ -13,7 +13,6 @@ cloudpickle<3.
 
 import logging
 import socket
-import sys
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -106,10 +105,12 @@ class RayLauncher(BatchedLauncher):
 
 def _connect(address: Optional[str], num_cpus: Optional[int]):
     """The `ray` module, connected; a missing install or a failed join, in one line."""
+    from sweeper.schema import stop
+
     try:
         import ray
     except ImportError:
-        _stop(
+        stop(
             "hydra/launcher=ray needs Ray, which is not installed: "
             "pip install -e '.[ray]'"
         )
@@ -118,7 +119,7 @@ def _connect(address: Optional[str], num_cpus: Optional[int]):
         ray.init(address="local", num_cpus=num_cpus)
         return ray
     if num_cpus is not None:
-        _stop(
+        stop(
             "The value for `hydra.launcher.num_cpus` must be left unset with "
             f"`hydra.launcher.address` (the cluster has its CPUs), but {num_cpus} "
             "was passed."
@@ -127,7 +128,7 @@ def _connect(address: Optional[str], num_cpus: Optional[int]):
     try:
         ray.init(address=address)
     except (ConnectionError, ValueError, RuntimeError) as exc:
-        _stop(f"Cannot join the Ray cluster at {address!r}: {_first_line(exc)}")
+        stop(f"Cannot join the Ray cluster at {address!r}: {_first_line(exc)}")
     return ray
 
 
@@ -136,13 +137,15 @@ def _check_listening(address: str) -> None:
 
     Ray itself retries such an address for many minutes (over ten, measured).
     """
+    from sweeper.schema import stop
+
     host, _, port = address.rpartition("://")[2].rpartition(":")
     if not host or not port.isdigit():
         return  # "auto", or a form only Ray knows how to resolve
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
     except OSError as exc:
-        _stop(f"Cannot join the Ray cluster at {address!r}: {exc.strerror or exc}.")
+        stop(f"Cannot join the Ray cluster at {address!r}: {exc.strerror or exc}.")
 
 
 def _first_line(exc: Exception) -> str:
@@ -150,7 +153,3 @@ def _first_line(exc: Exception) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def _stop(message: str) -> None:
-    """End the sweep before anything trains, with one line, as bad input does."""
-    print(f"sweeper: error: {message}", file=sys.stderr)
-    sys.exit(2)
