@@ -75,6 +75,22 @@ def test_a_diverging_run_does_not_touch_its_group(tmp_path):
         assert a == b
 
 
+def test_runs_of_other_optimizers_share_a_group_and_equal_their_solo_files(tmp_path):
+    grid = ["init=he_normal", "depth=3", "clip=global_norm", "steps=300"]
+    # no slots, two slots, one slot that does not start at zero (all five: test_engine)
+    optimizers = "optimizer=sgd,adam,adagrad"
+    mixed, alone = tmp_path / "mixed", tmp_path / "alone"
+    mixed.mkdir()
+    alone.mkdir()
+    sweep(mixed, *grid, optimizers, "seed=0,1", "hydra.launcher.workers=1")
+    sweep(alone, *grid, optimizers, "seed=0,1", "hydra/launcher=basic")
+    for job in range(6):
+        record = (mixed / str(job) / "run.json").read_text()
+        assert '"group_size": 6' in record  # all six in one program
+        a = (alone / str(job) / "metrics.csv").read_bytes()
+        assert (mixed / str(job) / "metrics.csv").read_bytes() == a, job
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
