@@ -158,15 +158,15 @@ def _loop(shape: Shape, optimizers: tuple[str, ...]):
         # the finite checks and the keep-or-revert below work on it: elementwise, the
         # same arithmetic, but one fused kernel each instead of one per tensor, which
         # is what XLA's compile time grows with.
-        flat_params = flatten(params)
+        flat_params, flat_grads, flat_clipped = map(flatten, (params, grads, clipped))
         flat_new, new_slots = optim.mixed_update(
-            optimizers, hp["optimizer"], flat_params, flatten(clipped), slots, hp, t
+            optimizers, hp["optimizer"], flat_params, flat_clipped, slots, hp, t
         )
         # A run whose loss, gradients or updated state stop being finite keeps its last
         # finite state from then on, so its files stay valid and its neighbours never
         # see its NaNs. (An update can overflow while loss and gradients are finite.)
         finite = tf.math.is_finite(losses)
-        for flat in [flatten(grads), flat_new, *new_slots]:
+        for flat in [flat_grads, flat_new, *new_slots]:
             finite &= tf.reduce_all(tf.math.is_finite(flat), axis=1)
         apply = finite & (diverged_at < 0)  # a diverged run stops updating for good
         keep = lambda new, old: tf.where(apply[:, None], new, old)  # noqa: E731
@@ -175,11 +175,15 @@ def _loop(shape: Shape, optimizers: tuple[str, ...]):
         # The step at t = steps is only measured (see `loop`): it cannot diverge a run.
         diverges = (diverged_at < 0) & ~finite & (t < shape.steps)
         diverged_at = tf.where(diverges, tf.cast(t, diverged_at.dtype), diverged_at)
-        return (new_params, new_slots, diverged_at), (params, grads, clipped, losses)
+        # What the step saw leaves the loop as the flat vectors it made anyway: carrying
+        # the per-tensor lists cost a copy of each tensor every step.
+        seen = (flat_params, flat_grads, flat_clipped, losses)
+        return (new_params, new_slots, diverged_at), seen
 
     def measured(seen, new_params, probe, hp):
         """What a step saw, as the statistics logged for it."""
-        params, grads, clipped, losses = seen
+        params, grads, clipped = map(unflatten, seen[:3])
+        losses = seen[3]
         stats = measure.gradient_stats(params, grads, clipped, new_params)
         stats["loss"] = losses
         stats["global_grad_norm"] = measure.global_norm(grads)
@@ -218,9 +222,9 @@ def _loop(shape: Shape, optimizers: tuple[str, ...]):
         def row(i, state, logs):
             start = tf.maximum((i - 1) * every + 1, 0)
             end = tf.minimum(i * every, shape.steps)
-            params = state[0]
             # (what step `end` saw is written in the loop; these only give the shapes)
-            seen = (params, params, params, tf.zeros([runs]))
+            flat = tf.zeros([runs, sum(counts)])
+            seen = (flat, flat, flat, tf.zeros([runs]))
             state, seen = steps_to(end, start, state, seen)
             stats = measured(seen, state[0], probe, hp)
             logs = {n: logs[n].write(i, stats[n]) for n in names}
