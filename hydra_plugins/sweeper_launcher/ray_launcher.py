@@ -151,5 +151,3 @@ def _check_listening(address: str) -> None:
 def _first_line(exc: Exception) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
-
-
