@@ -1,10 +1,8 @@
-"""Figures of a sweep: a figure over two settings, per-layer profiles, gradient flow.
+"""Figures of a sweep: heatmaps over two settings and per-layer profiles.
 
 Each function draws on `ax` (the current Axes if None) and returns it; none saves or
-shows a figure: the report module does that.
+shows a figure: the report module does that. Gradient flow over training: flows.py.
 """
-
-import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -51,7 +49,7 @@ def sci(value: float) -> str:
     return f"{value:.1e}" if np.isfinite(value) else "n/a"
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
     """Keep matplotlib from reading `$...$` in a setting value as mathtext."""
     return str(text).replace("$", r"\$")
 
@@ -120,8 +118,8 @@ def heatmap(
         norm=norm,
         linewidths=1,
         linecolor="white",
-        xticklabels=[_plain(cli_text(runs, x, c)) for c in cols],
-        yticklabels=[_plain(cli_text(runs, y, r)) for r in rows] if y else [""],
+        xticklabels=[plain(cli_text(runs, x, c)) for c in cols],
+        yticklabels=[plain(cli_text(runs, y, r)) for r in rows] if y else [""],
         cbar=norm is not None,
         cbar_kws={"label": UNITS.get(value, value) + (" (log10 scale)" if log else "")},
     )
@@ -188,7 +186,7 @@ def layer_profile(
     jobs = [job for job in runs["job"] if job in table.index]
     table = table.reindex(jobs)
     names = dict(zip(runs["job"], setting_labels(runs)))
-    table.index = [_plain(names[job]) for job in jobs]
+    table.index = [plain(names[job]) for job in jobs]
     table = table.groupby(level=0, sort=False).median()
     table = table.where(np.isfinite(table))  # a diverged run's inf: a blank cell
     positive = table.to_numpy()[table.to_numpy() > 0]
@@ -218,27 +216,6 @@ def layer_profile(
     return ax
 
 
-def gradient_flow(
-    metrics_one_run: pd.DataFrame, value: str = "grad_norm", ax: Axes | None = None
-) -> Axes:
-    """A metric per layer over training steps, log y, one line per layer."""
-    ax = plt.gca() if ax is None else ax
-    layers = sorted(metrics_one_run["layer"].unique())
-    colours = sns.color_palette("viridis", len(layers))
-    for layer, colour in zip(layers, colours):
-        rows = metrics_one_run[metrics_one_run["layer"] == layer].sort_values("step")
-        role = " (first)" if layer == 0 else " (output)" if layer == layers[-1] else ""
-        ax.plot(rows["step"], rows[value], color=colour, label=f"{layer}{role}")
-    values = metrics_one_run[value].to_numpy()
-    if (values[np.isfinite(values)] > 0).any():
-        ax.set_yscale("log")
-    ax.set_xlabel("training step")
-    ax.set_ylabel(NAMES.get(value, value))
-    ax.legend(title="layer", fontsize=8, title_fontsize=8)
-    ax.grid(True, which="major", alpha=0.3)
-    return ax
-
-
 def heatmap_grid(
     runs: pd.DataFrame, value: str, keys: list[str], fig: Figure
 ) -> Figure:
@@ -259,46 +236,7 @@ def heatmap_grid(
         ax = fig.add_subplot(nrows, ncols, index + 1)
         heatmap(group, value, x, y, ax=ax, norm=norm)
         if facets:
-            ax.set_title(_plain(labels(group.iloc[:1], facets).iloc[0]), fontsize=10)
+            ax.set_title(plain(labels(group.iloc[:1], facets).iloc[0]), fontsize=10)
     if facets:
         fig.suptitle(f"{NAMES.get(value, value)}\n(red hatched cells: not healthy)")
-    return fig
-
-
-def gradient_flow_grid(
-    metrics: pd.DataFrame, runs: pd.DataFrame, fig: Figure, jobs: list
-) -> Figure:
-    """Small multiples of `gradient_flow` for the runs of `jobs`, in that order.
-
-    Each is titled run: verdict, naming every setting that varies among all `runs`
-    (not only among those shown).
-    """
-    titles = (labels(runs) + ": " + runs["verdict"]).set_axis(runs["job"])[jobs]
-    runs = runs.set_index("job", drop=False).loc[jobs]
-    nrows = -(-len(runs) // 4)
-    fig.set_size_inches(16, 3 * nrows)
-    for index, (job, title) in enumerate(zip(runs["job"], titles)):
-        ax = fig.add_subplot(nrows, 4, index + 1)
-        gradient_flow(metrics[metrics["job"] == job], ax=ax)
-        # four panels a row: a long title wraps rather than runs into its neighbour's
-        ax.set_title(textwrap.fill(_plain(title), 52), fontsize=8)
-        ax.set_ylabel("" if index % 4 else UNITS["grad_norm"])  # once per row
-        ax.legend(title="layer", fontsize=6, title_fontsize=6)
-        # A log axis spanning many decades gets ~8 minor ticks a decade; on dozens of
-        # small panels they are unreadable, and drawing them was most of the time.
-        ax.minorticks_off()
-    # Margins by hand, in inches (a constrained layout of 48 panels took 40% of the
-    # time to draw them): room for the y tick labels, and between rows for the x
-    # labels and a two-line title.
-    height = 3 * nrows
-    title = f"{NAMES['grad_norm']} over training, per layer (log scale)"
-    fig.suptitle(title, y=1 - 0.15 / height, va="top")
-    fig.subplots_adjust(
-        left=0.9 / 16,
-        right=1 - 0.15 / 16,
-        bottom=0.5 / height,
-        top=1 - 0.9 / height,
-        wspace=0.6 / 3.4,
-        hspace=0.95 / 2.05,
-    )
     return fig

@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from sweeper import analysis, files, narrative, plots
+from sweeper import analysis, files, flows, narrative, plots
 from sweeper.document import Document
 
 REPORT_MD = "report.md"
@@ -161,13 +161,13 @@ def _flow_panels(trained: pd.DataFrame) -> list:
 
 def _gradient_flows(metrics, trained, jobs) -> Figure:
     fig = Figure()  # laid out by gradient_flow_grid
-    return plots.gradient_flow_grid(metrics, trained, fig, jobs)
+    return flows.gradient_flow_grid(metrics, trained, fig, jobs)
 
 
 def _gradient_flow(metrics_one_run, title) -> Figure:
     fig = Figure(figsize=(7, 4), layout="constrained")
-    ax = plots.gradient_flow(metrics_one_run, ax=fig.add_subplot())
-    ax.set_title(title.replace("$", r"\$"), fontsize=10)
+    ax = flows.gradient_flow(metrics_one_run, ax=fig.add_subplot())
+    ax.set_title(plots.plain(title), fontsize=10)
     return fig
 
 

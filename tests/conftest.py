@@ -35,3 +35,12 @@ def origin_sweep(tmp_path_factory) -> Path:
     steps = [f"steps={ORIGIN_STEPS}", f"log_every={ORIGIN_LOG_EVERY}"]
     sweep(folder, *ORIGIN_GRID, *steps)
     return folder
+
+
+@pytest.fixture(scope="session")
+def origin_data(origin_sweep):
+    """The origin sweep's runs table and its metrics, as the report reads them."""
+    from sweeper import analysis
+
+    runs, _ = analysis.load_runs(origin_sweep)
+    return runs, analysis.load_metrics(origin_sweep, runs)

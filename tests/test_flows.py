@@ -1,0 +1,42 @@
+"""flows on a real sweep: one line per layer, titles that name what varies."""
+
+import matplotlib
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from conftest import ORIGIN_LOG_EVERY, ORIGIN_STEPS
+from sweeper import flows
+
+matplotlib.use("Agg")  # no display on the test machine; ax=None uses pyplot
+
+
+def _axes() -> Axes:
+    return Figure().add_subplot()
+
+
+def test_gradient_flow_one_line_per_layer(origin_data):
+    _, metrics = origin_data
+    one = metrics[metrics["job"] == "1"]
+    ax = flows.gradient_flow(one, ax=_axes())
+    assert len(ax.lines) == 3
+    assert ax.get_yscale() == "log"
+    logged = [*range(0, ORIGIN_STEPS, ORIGIN_LOG_EVERY), ORIGIN_STEPS]
+    assert list(ax.lines[0].get_xdata()) == logged
+    layer0 = one[one["layer"] == 0].sort_values("step")["grad_norm"]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), layer0)
+
+
+def test_gradient_flow_grid_titles_name_what_varies_among_all_runs(origin_data):
+    runs, metrics = origin_data
+    # the two drawn share init=normal; the title still names it, as init varies
+    shown = runs.sort_values(["init", "depth"])["job"].iloc[:2].tolist()[::-1]
+    fig = flows.gradient_flow_grid(metrics, runs, Figure(), shown)
+    axes = fig.get_axes()
+    assert len(axes) == 2
+    for ax, job in zip(axes, shown):  # in the order asked for
+        run = runs.set_index("job").loc[job]
+        assert f"init={run['init']}" in ax.get_title()
+        assert f"depth={run['depth']}" in ax.get_title()
+        assert ax.get_title().endswith(f": {run['verdict']}")
+        assert len(ax.get_lines()) == int(run["depth"])  # one line per layer
