@@ -69,7 +69,7 @@ _PENDING: list = []
 def _draw_all(drawings: list) -> None:
     """Draw and save (path, draw, panels) drawings, on up to two forked processes.
 
-    Rendering is most of a report's time (a 48-panel figure takes ~4 s) and by the
+    Rendering is most of a report's time (a 48-panel figure takes ~3 s) and by the
     time the report is written the training processes are gone, so the cores are free.
     The figures with the most panels start first. (256-run report: 8.2 s -> 5.2 s.)
     """
