@@ -1,7 +1,7 @@
 """Every job's config of a sweep, composed by Hydra once per set of group choices.
 
 Hydra composes each job of a sweep from scratch (defaults list, YAML merges, schema
-checks: ~75 ms a job, 20 s for a 256-job sweep). Jobs that choose the same config-group
+checks), the slowest part of starting a big sweep. Jobs that choose the same config-group
 options differ only in plain `key=value` overrides, which Hydra applies to the composed
 config as the last step. So here the first job of each set of group choices is composed
 by Hydra, and its siblings are copies of it with their own value overrides applied by
@@ -9,15 +9,19 @@ Hydra's own function and their overrides recorded as Hydra records them. Any oth
 override (`+key`, `++key`, `~key`, `hydra.*`, a dict or list value) sends its job
 through Hydra's full composition. tests/test_compose.py checks that every config equals
 Hydra's own, node for node.
+
+The two functions this takes from Hydra are private (sweeper.cli.hydra_internals):
+without them every job is composed by Hydra in full, its public path.
 """
 
 import pickle
 from typing import Sequence
 
-from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType
 from omegaconf import DictConfig, open_dict
+
+from sweeper.cli.hydra_internals import CONFIG_LOADER
 
 
 class SweepComposer:
@@ -43,11 +47,12 @@ class SweepComposer:
             if key is not None:
                 self._templates[key] = pickle.dumps(config)
             return config
-        # A pickled config loads in less than half the time of a deep copy (1.5 ms vs
-        # 3.6 ms), with the same node types, flags and schema.
+        # A pickled config loads in less than half the time of a deep copy, with the
+        # same node types, flags and schema.
+        apply_overrides, get_overrides_dirname = CONFIG_LOADER
         config = pickle.loads(self._templates[key])
         values = [o for o in parsed if o.key_or_group not in self._groups]
-        ConfigLoaderImpl._apply_overrides_to_config(values, config)
+        apply_overrides(values, config)
         naming = config.hydra.job.config.override_dirname
         with open_dict(config.hydra):
             config.hydra.overrides.task = [o.input_line for o in parsed]
@@ -61,6 +66,8 @@ class SweepComposer:
 
     def _template_key(self, parsed: list[Override]):
         """What a job shares with siblings it may be copied from; None: compose it."""
+        if CONFIG_LOADER is None:
+            return None  # Hydra's public path only: every job composed in full
         groups, values = [], []
         for override in parsed:
             plain = (

@@ -13,26 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-# What sweeper.measure computes in the compiled step, one column each in metrics.csv.
-LAYER_METRICS = (
-    "grad_norm",  # L2 norm of the kernel gradient, before clipping
-    "grad_var",  # variance of the kernel gradient's entries
-    "grad_max",  # largest |entry| of the kernel gradient
-    "grad_zero_frac",  # fraction of kernel-gradient entries that are exactly 0
-    "grad_norm_clipped",  # L2 norm of the kernel gradient after clipping
-    "bias_grad_norm",  # L2 norm of dL/db = back-propagated signal dL/dz
-    "weight_norm",  # L2 norm of the kernel
-    "update_ratio",  # |kernel update| / |kernel| of this step
-    "act_rms",  # RMS of the layer's output over the probe inputs
-    "dead_frac",  # fraction of units never active on the probe (ReLU-like layers)
-)
-RUN_METRICS = (
-    "loss",  # training loss of this step's batch
-    "probe_loss",  # mean loss over the fixed probe inputs
-    "out_spread",  # std of the estimate over the probe / std of the target over it
-    "global_grad_norm",  # L2 norm of all gradients of the run, before clipping
-    "global_grad_norm_clipped",  # the same after clipping
-)
+from sweeper.contract import LAYER_METRICS, RUN_METRICS
 
 METRICS_FILE = "metrics.csv"
 RUN_FILE = "run.json"

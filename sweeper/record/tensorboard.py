@@ -1,6 +1,6 @@
 """TensorBoard event files of a run (`tensorboard=true`): what they hold, the writing.
 
-The compiled step computes the histograms (sweeper.measure.histograms); this module only
+The compiled step computes the histograms (sweeper.train.measure); this module only
 writes them, in the format of TensorBoard's histogram plugin, next to the run's norms.
 TensorFlow loads only when a run's events are written, so a sweep without
 `tensorboard=true` never loads it in the process that writes files.
@@ -12,16 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from sweeper.contract import HISTOGRAMS
+
 FOLDER = "tensorboard"  # in the job dir; `tensorboard --logdir <sweep dir>` finds it
-BINS = 30  # buckets per histogram, as TensorBoard's own default
-# Histograms per Dense layer, tag `<name>/layer_<i>`; bucket counts and value range of
-# each come from the compiled step as `<name>_counts` and `<name>_range`.
-HISTOGRAMS = {
-    "grad": "Kernel gradient of the layer, before clipping.",
-    "weights": "Kernel of the layer (after `step` updates).",
-}
-# Scalars per Dense layer, tag `<name>/layer_<i>`, and per run, tag `<name>`: columns of
-# metrics.csv (see sweeper.files for their meaning).
+# Histograms per layer, tag `<name>/layer_<i>`, one per contract.HISTOGRAMS name.
+# Scalars per layer, tag `<name>/layer_<i>`, and per run, tag `<name>`: columns of
+# metrics.csv (see sweeper.contract for their meaning).
 LAYER_SCALARS = ("grad_norm", "bias_grad_norm", "weight_norm", "update_ratio")
 RUN_SCALARS = ("loss", "probe_loss")
 
@@ -32,7 +28,7 @@ def write_events(out_dir: Path, result, index: int) -> Path:
     Every tag gets one value per logged step, with step = the logged step. An earlier
     event file of the job is replaced, never appended to. Returns the folder.
     """
-    from sweeper._tf import tf
+    from sweeper.train._tf import tf
 
     out_dir = Path(out_dir)
     folder = out_dir / FOLDER
@@ -41,7 +37,7 @@ def write_events(out_dir: Path, result, index: int) -> Path:
         writer = tf.summary.create_file_writer(str(tmp))
         with writer.as_default():
             # One Summary proto per logged step, so one eager op each: tag by tag
-            # with tf.summary.write (~0.3 ms a call) took 7x as long.
+            # with tf.summary.write is one eager op per tag and step.
             for k, step in enumerate(result.steps):
                 summary = _summary(result, index, k).SerializeToString()
                 tf.summary.experimental.write_raw_pb(summary, int(step))

@@ -11,7 +11,7 @@ import os
 import typing
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
+from hydra import compose, initialize_config_module
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import (
     ConfigCompositionException,
@@ -21,9 +21,10 @@ from hydra.errors import (
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sweeper.schema import Config, ConfigError
+from sweeper.cli import store  # noqa: F401  (the schema the YAML composes against)
+from sweeper.config.schema import Config, ConfigError
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+CONF_MODULE = "sweeper.conf"  # conf/, installed inside the package
 
 
 def typed(cfg: DictConfig) -> Config:
@@ -92,7 +93,6 @@ def check(
     overrides: list[str],
     multirun: bool,
     config_dir: str | None = None,
-    conf_dir: Path = CONF_DIR,
 ) -> None:
     """Raise ConfigError for the first override list that makes an invalid config.
 
@@ -102,7 +102,7 @@ def check(
     extra = []
     if config_dir:
         extra = [f"hydra.searchpath=[file://{Path(config_dir).absolute()}]"]
-    with initialize_config_dir(str(conf_dir), version_base="1.3"):
+    with initialize_config_module(CONF_MODULE, version_base="1.3"):
         for override_list in lists:
             try:
                 cfg = typed(compose("config", overrides=override_list + extra))

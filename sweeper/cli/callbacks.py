@@ -19,13 +19,13 @@ class ReportCallback(Callback):
 
     @classmethod
     def _report(cls, folder: Path) -> None:
-        from sweeper import analysis, report
+        from sweeper.report import analysis, build
 
         runs, _ = analysis.load_runs(folder)
         cls.failed_runs = int((runs["status"] == "failed").sum()) if len(runs) else 0
         try:
-            path = report.build(folder)
-        except report.NoRunsError as exc:
+            path = build.build(folder)
+        except build.NoRunsError as exc:
             print(f"sweeper: no report: {exc}")
             return
         print(f"sweeper: report written to {path}")

@@ -1,6 +1,7 @@
 """Write a folder's report: summary.csv, PNG figures, report.md and report.html.
 
-The Hydra callback calls `build`; `python -m sweeper.report <folder>` rebuilds by hand.
+The Hydra callback calls `build`; `python -m sweeper.report <folder>` (`main`) rebuilds
+by hand.
 """
 
 import argparse
@@ -16,8 +17,9 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from sweeper import analysis, files, flows, narrative, plots
-from sweeper.document import Document
+from sweeper.record import files
+from sweeper.report import analysis, flows, narrative, plots
+from sweeper.report.document import Document
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
@@ -69,9 +71,9 @@ _PENDING: list = []
 def _draw_all(drawings: list) -> None:
     """Draw and save (path, draw, panels) drawings, on up to two forked processes.
 
-    Rendering is most of a report's time (a 48-panel figure takes ~3 s) and by the
-    time the report is written the training processes are gone, so the cores are free.
-    The figures with the most panels start first. (256-run report: 8.2 s -> 5.2 s.)
+    Rendering is most of a report's time and by the time the report is written the
+    training processes are gone, so the cores are free. The figures with the most
+    panels start first.
     """
     global _PENDING
     workers = min(2, len(drawings), os.cpu_count() or 1)
@@ -203,7 +205,3 @@ def main(argv: list[str] | None = None) -> None:
 def _fail(message: str) -> None:
     print(f"sweeper.report: error: {message}", file=sys.stderr)
     sys.exit(2)
-
-
-if __name__ == "__main__":
-    main()

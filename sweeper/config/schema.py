@@ -1,47 +1,23 @@
-"""Typed config: the dataclasses Hydra validates YAML against, and their range checks.
+"""Typed config: the dataclasses the YAML is validated against, and their range checks.
 
-Importing this module registers the schema with Hydra's ConfigStore. It must stay free
-of TensorFlow so that a bad config fails in well under a second.
+Free of Hydra and TensorFlow, so that a bad config fails in well under a second and
+the engine can be given a Config built by hand. sweeper.cli.store registers `Config`
+with Hydra's ConfigStore.
 """
 
 import sys
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Optional
 
-from hydra.core.config_store import ConfigStore
-
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "elu", "gelu", "selu", "leaky_relu")
-INITS = (
-    "normal",
-    "truncated_normal",
-    "uniform",
-    "xavier",
-    "glorot_normal",
-    "he_normal",
-    "he_uniform",
-    "lecun_normal",
-    "orthogonal",
+from sweeper.config.options import (
+    ACTIVATIONS,
+    CLIPS,
+    INITS,
+    KERAS_DEFAULT_SCALE,
+    MODELS,
+    OPTIMIZERS,
+    TASKS,
 )
-OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop", "adagrad")
-CLIPS = ("none", "value", "norm", "global_norm")
-TASKS = ("identity",)
-MODELS = ("mlp",)
-
-# The field each init reads; the others must stay unset, so a misplaced scale is an
-# error.
-INIT_SCALE_FIELD = {
-    "normal": "std",
-    "truncated_normal": "std",
-    "uniform": "limit",
-    "xavier": "gain",
-    "glorot_normal": "gain",
-    "he_normal": "gain",
-    "he_uniform": "gain",
-    "lecun_normal": "gain",
-    "orthogonal": "gain",
-}
-
-KERAS_DEFAULT_SCALE = {"std": 0.05, "limit": 0.05, "gain": 1.0}
 
 
 class ConfigError(ValueError):
@@ -62,7 +38,7 @@ def check(ok: bool, key: str, value: Any, allowed: str) -> None:
         )
 
 
-def check_choice(key: str, value: str, options: tuple[str, ...]) -> None:
+def check_choice(key: str, value: str, options) -> None:
     check(value in options, key, value, f"one of {list(options)}")
 
 
@@ -85,7 +61,7 @@ class ModelConfig:
 @dataclass
 class InitConfig:
     name: str = "normal"
-    # Only the field INIT_SCALE_FIELD names may be set; unset means Keras' default.
+    # Only the field INITS[name].scale_field names may be set; unset = Keras' default.
     std: Optional[float] = None  # normal, truncated_normal
     limit: Optional[float] = None  # uniform
     gain: Optional[float] = None  # variance-scaling inits and orthogonal
@@ -94,7 +70,7 @@ class InitConfig:
 
     def __post_init__(self) -> None:
         check_choice("init", self.name, INITS)
-        scale_field = INIT_SCALE_FIELD[self.name]
+        scale_field = INITS[self.name].scale_field
         for name in ("std", "limit", "gain"):
             value = getattr(self, name)
             if value is None:
@@ -110,10 +86,9 @@ class InitConfig:
     @property
     def scale(self) -> float:
         """The one number that sets this init's spread (std, limit or gain)."""
-        value = getattr(self, INIT_SCALE_FIELD[self.name])
-        return (
-            KERAS_DEFAULT_SCALE[INIT_SCALE_FIELD[self.name]] if value is None else value
-        )
+        scale_field = INITS[self.name].scale_field
+        value = getattr(self, scale_field)
+        return KERAS_DEFAULT_SCALE[scale_field] if value is None else value
 
 
 @dataclass
@@ -223,11 +198,3 @@ class Config:
 # Keys that steer how a sweep runs, not what a run is: left out of its fingerprint and
 # its settings columns.
 SWEEP_KEYS = ("resume", "resume_failed")
-
-
-def register() -> None:
-    """Make `config_schema` available to conf/config.yaml's defaults list."""
-    ConfigStore.instance().store(name="config_schema", node=Config)
-
-
-register()

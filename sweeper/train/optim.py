@@ -7,10 +7,8 @@ optimizers hold one scalar learning rate per variable; tests/test_optim.py check
 against Keras.
 """
 
-import math
-
-from sweeper._tf import tf
-from sweeper.groups import OPTIMIZER_SLOTS
+from sweeper.config.options import OPTIMIZERS
+from sweeper.train._tf import tf
 
 
 def per_run(value: tf.Tensor, like: tf.Tensor) -> tf.Tensor:
@@ -24,22 +22,11 @@ def run_norm(tensor: tf.Tensor) -> tf.Tensor:
     return tf.sqrt(tf.reduce_sum(tf.square(tensor), axis=axes))
 
 
-# Clip kinds, applied in this order. Every run has a threshold for each, infinite for
-# the kinds it does not use: an infinite threshold is exactly the identity (clip to
-# +-inf; min(1, inf / norm) = 1), so runs with different clip kinds share one program
-# and `none` is all three switched off.
-CLIP_KINDS = ("value", "norm", "global_norm")
-
-
-def clip_thresholds(name: str, threshold: float) -> dict:
-    """A run's threshold per clip kind: `threshold` for `name`, inf for the others."""
-    return {kind: threshold if kind == name else math.inf for kind in CLIP_KINDS}
-
-
 def clip(grads: list, value, norm, global_norm) -> list:
     """Clip each run's gradients by value, by norm per tensor and by global norm.
 
-    The thresholds are [R] tensors (see CLIP_KINDS for the infinite ones).
+    The thresholds are [R] tensors, infinite for a kind a run does not use: an infinite
+    threshold is exactly the identity (clip to +-inf; min(1, inf / norm) = 1).
     """
     grads = [tf.clip_by_value(g, -per_run(value, g), per_run(value, g)) for g in grads]
     grads = [g * per_run(_shrink(run_norm(g), norm), g) for g in grads]
@@ -55,7 +42,7 @@ def _shrink(norm: tf.Tensor, threshold: tf.Tensor) -> tf.Tensor:
 
 def slot_count(name: str) -> int:
     """How many state tensors the optimizer keeps per parameter."""
-    return OPTIMIZER_SLOTS[name]
+    return OPTIMIZERS[name].slots
 
 
 def init_slots(name: str, param: tf.Tensor, hp: dict) -> list:

@@ -13,8 +13,8 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sweeper.analysis import labels
-from sweeper.plots import NAMES, UNITS, plain
+from sweeper.report.analysis import labels
+from sweeper.report.plots import NAMES, UNITS, plain
 
 
 def gradient_flow(

@@ -5,7 +5,7 @@ future fails), which would turn one killed worker into a lost sweep. Here the pa
 hands each worker one item at a time over its own pipe, so it always knows which item
 a dead worker held: it records that item as failed and starts a replacement.
 
-Workers start when the pool is made and import `warm` (TensorFlow, ~3 s) at once, so
+Workers start when the pool is made and import `warm` (TensorFlow) at once, so
 that import overlaps whatever the parent does before it has work to hand out.
 """
 
@@ -74,7 +74,7 @@ class Pool:
                     failed(index, f"worker process died (exit code {process.exitcode})")
                     continue
                 # The worker gets its next item before this process handles the
-                # result (writing a group's files takes ~1 s): it never waits for that.
+                # result (writing a group's files): it never waits for that.
                 if todo:
                     give(conn)
                 else:
@@ -106,6 +106,6 @@ def _serve(conn, warm: str | None) -> None:
         except Exception:
             conn.send((False, traceback.format_exc()))
     conn.close()
-    # Every result is sent: skip the interpreter's teardown, which takes TensorFlow
-    # 1-2 s per process, while the parent waits.
+    # Every result is sent: skip the interpreter's teardown, which is slow with
+    # TensorFlow loaded, while the parent waits.
     os._exit(0)

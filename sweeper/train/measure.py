@@ -6,15 +6,20 @@ signal that reaches the layer (Glorot & Bengio 2010 track exactly this to see
 vanishing).
 """
 
-from sweeper._tf import tf
-from sweeper.files import LAYER_METRICS, RUN_METRICS  # noqa: F401  (what is measured)
-from sweeper.optim import run_norm
-from sweeper.tensorboard import BINS, HISTOGRAMS
+from sweeper.contract import BIAS, BINS, HISTOGRAMS, KERNEL, ParamSpec
+from sweeper.train._tf import tf
+from sweeper.train.optim import run_norm
 
-def gradient_stats(params, grads, clipped, new_params) -> dict:
-    """Per-layer gradient and weight statistics; params alternate kernel, bias."""
-    kernels, new_kernels = params[0::2], new_params[0::2]
-    kernel_grads, bias_grads = grads[0::2], grads[1::2]
+
+def by_role(tensors: list, specs: list[ParamSpec], role: str) -> list:
+    """The tensors of one role (KERNEL, BIAS), one per layer, in layer order."""
+    return [t for t, spec in zip(tensors, specs) if spec.role == role]
+
+
+def gradient_stats(specs, params, grads, clipped, new_params) -> dict:
+    """Per-layer gradient and weight statistics of the model's kernels and biases."""
+    kernels, new_kernels = by_role(params, specs, KERNEL), by_role(new_params, specs, KERNEL)
+    kernel_grads, bias_grads = by_role(grads, specs, KERNEL), by_role(grads, specs, BIAS)
     stats = {
         "grad_norm": [run_norm(g) for g in kernel_grads],
         "grad_var": [tf.math.reduce_variance(g, axis=[1, 2]) for g in kernel_grads],
@@ -23,7 +28,7 @@ def gradient_stats(params, grads, clipped, new_params) -> dict:
             tf.reduce_mean(tf.cast(tf.equal(g, 0.0), g.dtype), axis=[1, 2])
             for g in kernel_grads
         ],
-        "grad_norm_clipped": [run_norm(g) for g in clipped[0::2]],
+        "grad_norm_clipped": [run_norm(g) for g in by_role(clipped, specs, KERNEL)],
         "bias_grad_norm": [run_norm(g) for g in bias_grads],
         "weight_norm": [run_norm(w) for w in kernels],
         "update_ratio": [
@@ -49,7 +54,7 @@ def global_norm(grads) -> tf.Tensor:
 
 
 def probe_stats(pre_activations, outputs, estimate, target, relu_like: bool) -> dict:
-    """Activation RMS, dead units, loss and output spread over the probe inputs.
+    """Activation RMS, dead units and output spread over the probe inputs.
 
     `pre_activations` and `outputs` hold each layer's z and h, [R, probe, units].
     """
@@ -62,7 +67,6 @@ def probe_stats(pre_activations, outputs, estimate, target, relu_like: bool) -> 
     if not relu_like:
         dead = [nan for _ in dead]
     dead.append(nan)  # the output layer is linear
-    error = tf.reduce_mean(tf.square(target - estimate), axis=[1, 2])
     # Each run's own std over its own probe rows: a reduction across the run axis would
     # round differently for different numbers of stacked runs.
     spread = tf.math.reduce_std(estimate, axis=[1, 2])
@@ -70,13 +74,12 @@ def probe_stats(pre_activations, outputs, estimate, target, relu_like: bool) -> 
     return {
         "act_rms": tf.stack(act_rms, axis=1),
         "dead_frac": tf.stack(dead, axis=1),
-        "probe_loss": error,
         "out_spread": spread,
     }
 
 
-# What `histograms` returns with tensorboard=true, and the dtype of each.
-HISTOGRAM_ARRAYS = {
+# The dtype of each of the contract's HISTOGRAM_ARRAYS that `histograms` returns.
+HISTOGRAM_DTYPES = {
     f"{name}_{part}": dtype
     for name in HISTOGRAMS
     for part, dtype in (("counts", tf.int32), ("range", tf.float32))

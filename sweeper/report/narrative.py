@@ -5,9 +5,9 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from sweeper import analysis, plots
-from sweeper.plots import sci
-from sweeper.verdict import FLAGS
+from sweeper.record.verdict import FLAGS
+from sweeper.report import analysis, plots
+from sweeper.report.plots import sci
 
 MEANING = {
     "diverged": "The loss became NaN or infinite.",

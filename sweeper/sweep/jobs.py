@@ -1,4 +1,4 @@
-"""Train jobs, alone or in groups, and write each job's files; no exception escapes.
+"""A job's training (alone or in its group) and its files; no exception escapes.
 
 Hydra skips `on_multirun_end` (and so the report) when a job raises, so every failure is
 recorded as status `failed` in the job's run.json instead.
@@ -12,9 +12,9 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from sweeper import files, pool, verdict
-from sweeper.groups import Measurements
-from sweeper.schema import SWEEP_KEYS, Config
+from sweeper.config.schema import SWEEP_KEYS, Config
+from sweeper.contract import Measurements
+from sweeper.record import files, verdict
 
 
 @dataclass
@@ -34,16 +34,6 @@ class Outcome:
     index: int = 0  # the run's position in the group
     size: int = 1  # runs in the group
     error: str | None = None  # traceback of the failure
-
-
-def settings_from_overrides(overrides: list[str]) -> dict:
-    """A job's own overrides as a dict: `init=xavier` -> {"init": "xavier"}."""
-    settings = {}
-    for override in overrides:
-        key, _, value = override.lstrip("+~").partition("=")
-        if not key.startswith("hydra") and key not in SWEEP_KEYS:
-            settings[key] = value
-    return settings
 
 
 def config_hash(cfg: Config) -> str:
@@ -67,8 +57,11 @@ def is_done(job: Job) -> bool:
 
 
 def train_group(cfgs: list[Config]) -> list[Outcome]:
-    """Train runs of one shape as one program; if that fails, retry each alone."""
-    from sweeper import engine  # TensorFlow loads here, in whichever process trains
+    """Train runs of one program key together; if that fails, retry each alone.
+
+    The task a worker process (or a Ray worker) runs for a group.
+    """
+    from sweeper.train import engine  # TensorFlow loads here, in the training process
 
     try:
         result = engine.train(cfgs)
@@ -77,27 +70,6 @@ def train_group(cfgs: list[Config]) -> list[Outcome]:
             return [Outcome(None, error=traceback.format_exc())]
         return [train_group([cfg])[0] for cfg in cfgs]
     return [Outcome(result, index, len(cfgs)) for index in range(len(cfgs))]
-
-
-def train_groups(
-    cfgs: list[Config], groups: list, workers: pool.Pool, finished
-) -> None:
-    """Train `groups` (lists of indices into `cfgs`) on the `workers` pool's processes.
-
-    `finished(indices, outcomes)` is called in this process as each group completes, so
-    its files can be written at once and a killed sweep keeps what it finished. A worker
-    process that dies fails only the runs of the group it held.
-    """
-
-    def failed(index: int, error: str) -> None:
-        finished(groups[index], [Outcome(None, error=error)] * len(groups[index]))
-
-    workers.run(
-        train_group,
-        [[cfgs[i] for i in group] for group in groups],
-        lambda index, outcomes: finished(groups[index], outcomes),
-        failed,
-    )
 
 
 def run_job(job: Job) -> None:
@@ -136,10 +108,10 @@ def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
     table = files.metrics_table(result.steps, layer, run, job.settings)
     files.write_csv(table, out_dir / files.METRICS_FILE)
     if job.cfg.tensorboard:  # loads TensorFlow in the process that writes
-        from sweeper import tensorboard
+        from sweeper.record import tensorboard
 
         tensorboard.write_events(out_dir, result, index)
-    figs = verdict.figures(layer, run, result.steps, job.cfg.task)
+    figs = verdict.figures(layer, run, result.steps, result.baseline_loss)
     diverged_at = int(result.diverged_at[index])
     name, flags = verdict.judge(figs, diverged_at, job.cfg.verdict)
     record = {

@@ -10,8 +10,7 @@ weight ratio says whether that decay actually stops the first layer from learnin
 
 import numpy as np
 
-from sweeper import task
-from sweeper.schema import TaskConfig, VerdictConfig
+from sweeper.config.schema import VerdictConfig
 
 VERDICTS = (
     "failed",
@@ -26,20 +25,21 @@ FLAGS = VERDICTS[1:-1]  # the conditions, in verdict priority
 EARLY = 0.1  # fraction of training that counts as "the start" for start-of-run figures
 
 
-def figures(layer: dict, run: dict, steps: np.ndarray, task_cfg: TaskConfig) -> dict:
-    """Key figures of one run from its [K, layers] and [K] measurement arrays."""
+def figures(layer: dict, run: dict, steps: np.ndarray, baseline_loss: float) -> dict:
+    """Key figures of one run from its [K, layers] and [K] measurement arrays.
+
+    `baseline_loss` is the task's probe loss of the best constant prediction.
+    """
     early = steps <= max(EARLY * steps[-1], steps[min(1, len(steps) - 1)])
     signal = layer["bias_grad_norm"]
     depth = signal.shape[1]
     with np.errstate(divide="ignore", invalid="ignore"):
         # Geometric-mean gain per layer of dL/dz, from the output layer to the first.
         gains = (signal[:, 0] / signal[:, -1]) ** (1.0 / max(depth - 1, 1))
-    probe = task.probe_inputs(task_cfg)
-    baseline = float(np.var(task.target(probe)))  # loss of the best constant estimate
     dead = layer["dead_frac"][-1, :-1]
     return {
         "final_loss": float(run["probe_loss"][-1]),
-        "baseline_loss": baseline,
+        "baseline_loss": baseline_loss,
         "out_spread": float(run["out_spread"][-1]),
         "signal_gain": _median(gains) if depth > 1 else 1.0,
         "first_update_ratio": _median(layer["update_ratio"][:, 0]),

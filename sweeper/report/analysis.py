@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sweeper import files
-from sweeper.verdict import FLAGS
+from sweeper.record import files
+from sweeper.record.verdict import FLAGS
 
 SUMMARY_FILE = "summary.csv"
 REPLICATES = ("seed",)  # swept keys that repeat a run rather than change it

@@ -14,8 +14,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from seaborn.utils import relative_luminance
 
-from sweeper.analysis import cli_text, labels, setting_labels
-from sweeper.verdict import EARLY, VERDICTS
+from sweeper.record.verdict import EARLY, VERDICTS
+from sweeper.report.analysis import cli_text, labels, setting_labels
 
 NAMES = {  # column -> axis label; gradients are dL/dW of the MSE loss, per weight
     "first_grad_std_start": "first-layer weight-gradient std at start (dL/dW)",
@@ -164,7 +164,7 @@ def early_median(metrics: pd.DataFrame, value: str) -> pd.Series:
     parts = {}
     for job, table in metrics.groupby("job", sort=False):
         steps = np.sort(table["step"].unique())
-        # As sweeper.verdict: the first 10% of steps, and at least two logged steps.
+        # As sweeper.record.verdict: the first 10% of steps, and at least two logged steps.
         cutoff = max(EARLY * steps[-1], steps[min(1, len(steps) - 1)])
         early = table[table["step"] <= cutoff]
         parts[job] = early.groupby("layer")[value].median()

@@ -1,0 +1,163 @@
+"""The launchers' work on Hydra's public API: compose every job, hand the jobs to
+sweeper's sweep loop, then give each written job Hydra's `run_job`.
+
+For sweeper's own task function (marked `sweeper_batchable`) every job's config is
+composed and checked before anything trains, the jobs train in groups on the
+launcher's backend, and each job then goes through `run_job` with a task that only
+logs its result, so job dirs, `.hydra/` files, numbering and callbacks are Hydra's own.
+Any other task function is launched job by job, as Hydra's basic launcher does.
+"""
+
+import gc
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Sequence
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.utils import (
+    JobReturn,
+    configure_log,
+    filter_overrides,
+    run_job,
+    setup_globals,
+)
+from hydra.plugins.launcher import Launcher
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from hydra_plugins.sweeper_launcher.compose import SweepComposer
+
+log = logging.getLogger(__name__)
+
+
+class SweeperLauncher(Launcher):
+    """A launcher whose sweeper jobs train on `backend` (sweeper.sweep.backends)."""
+
+    def __init__(self, backend, group_memory_mb: float) -> None:
+        super().__init__()
+        self.backend = backend
+        self.group_memory_mb = group_memory_mb
+        self.config = self.hydra_context = self.task_function = None
+
+    def setup(self, *, hydra_context, task_function, config: DictConfig) -> None:
+        self.config, self.hydra_context = config, hydra_context
+        self.task_function = task_function
+        if self._batchable():
+            self.backend.prepare()
+
+    def _batchable(self) -> bool:
+        return getattr(self.task_function, "sweeper_batchable", False)
+
+    def launch(
+        self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
+    ) -> Sequence[JobReturn]:
+        setup_globals()
+        self._configure_log()
+        Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
+        if not self._batchable():
+            log.info(f"Launching {len(job_overrides)} jobs locally")
+            loader = self.hydra_context.config_loader
+            return [
+                self._run_job(
+                    _numbered(loader.load_sweep_config(self.config, list(o)), idx),
+                    o,
+                    self.task_function,
+                )
+                for idx, o in enumerate(job_overrides, start=initial_job_idx)
+            ]
+        with _no_full_collections():
+            return self._launch_batched(job_overrides, initial_job_idx)
+
+    def _launch_batched(self, job_overrides, initial_job_idx) -> list:
+        from sweeper.sweep import loop
+
+        workers = self.backend.open()
+        try:
+            log.info(f"Composing the configs of {len(job_overrides)} jobs")
+            composer = SweepComposer(self.hydra_context.config_loader, self.config)
+            configs = [
+                _numbered(composer.compose(overrides), idx)
+                for idx, overrides in enumerate(job_overrides, start=initial_job_idx)
+            ]
+            jobs = [_job(config) for config in configs]  # checks all before any trains
+            returns: dict = {}  # job index -> Hydra's JobReturn
+
+            def written(index: int) -> None:
+                returns[index] = self._run_job(
+                    configs[index], job_overrides[index], _log_result
+                )
+
+            loop.run(jobs, self.backend, workers, self.group_memory_mb, written)
+        finally:
+            self.backend.close()
+        for index in range(len(jobs)):
+            if index not in returns:  # done by an earlier sweep (resume=true)
+                written(index)
+        return [returns[index] for index in range(len(jobs))]
+
+    def _run_job(self, config: DictConfig, overrides, task_function) -> JobReturn:
+        """Hydra's run_job for one composed, numbered job config."""
+        log.info(f"\t#{config.hydra.job.num} : {' '.join(filter_overrides(overrides))}")
+        result = run_job(
+            hydra_context=self.hydra_context,
+            task_function=task_function,
+            config=config,
+            job_dir_key="hydra.sweep.dir",
+            job_subdir_key="hydra.sweep.subdir",
+        )
+        self._configure_log()
+        return result
+
+    def _configure_log(self) -> None:
+        configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
+
+
+@contextmanager
+def _no_full_collections():
+    """Python's collector without its full collections, for the length of a sweep.
+
+    A full collection walks every object alive, and a sweep keeps every job's config
+    and, once it ran, Hydra's copies of it in its JobReturn, to the end: the collector
+    would re-walk them dozens of times. Young collections still run and free most
+    garbage; what outlives them waits for the first full collection after the sweep.
+    """
+    young, middle, full = gc.get_threshold()
+    gc.set_threshold(young, middle, 2**31 - 1)
+    try:
+        yield
+    finally:
+        gc.set_threshold(young, middle, full)
+
+
+def _numbered(config: DictConfig, idx: int) -> DictConfig:
+    """A job's config numbered as Hydra's basic launcher numbers it."""
+    with open_dict(config):
+        config.hydra.job.id = idx
+        config.hydra.job.num = idx
+    return config
+
+
+def _job(config: DictConfig):
+    """The typed job of a composed config; a config error ends the sweep here, before
+    anything trains, in one line."""
+    from sweeper.cli.jobs import job_of
+    from sweeper.config.schema import ConfigError, stop
+
+    HydraConfig.instance().set_config(config)  # as run_job does, for ${hydra:...}
+    out_dir = Path(str(OmegaConf.select(config, "hydra.sweep.dir")))
+    out_dir = out_dir / str(OmegaConf.select(config, "hydra.sweep.subdir"))
+    try:
+        return job_of(config, out_dir)
+    except ConfigError as exc:
+        stop(exc)
+
+
+def _log_result(_: DictConfig) -> None:
+    """The task Hydra runs per job: the job was trained and written already; say how."""
+    from sweeper.record import files
+
+    record = files.read_run(Path(HydraConfig.get().runtime.output_dir))
+    if record is None:
+        log.error("no complete run.json")
+    else:
+        log.info(f"{record['status']}: {record['verdict']} {record.get('error') or ''}")

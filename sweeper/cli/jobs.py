@@ -1,0 +1,25 @@
+"""A Hydra job's config as sweeper's Job: typed config, job folder, swept settings."""
+
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from sweeper.cli.preflight import typed
+from sweeper.config.schema import SWEEP_KEYS
+from sweeper.sweep.jobs import Job
+
+
+def job_of(config: DictConfig, out_dir: Path) -> Job:
+    """The Job of a composed config; ConfigError names its first fault."""
+    settings = settings_from_overrides(list(config.hydra.overrides.task))
+    return Job(typed(config), Path(out_dir).absolute(), settings)
+
+
+def settings_from_overrides(overrides: list[str]) -> dict:
+    """A job's own overrides as a dict: `init=xavier` -> {"init": "xavier"}."""
+    settings = {}
+    for override in overrides:
+        key, _, value = override.lstrip("+~").partition("=")
+        if not key.startswith("hydra") and key not in SWEEP_KEYS:
+            settings[key] = value
+    return settings

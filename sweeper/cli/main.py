@@ -1,0 +1,72 @@
+"""`python -m sweeper [-m] key=value ...`: check the command line, then run Hydra.
+
+The Hydra door: this package (and the launcher plugin) are sweeper's only Hydra code;
+what they hand on is typed configs, job folders and plain callbacks.
+"""
+
+import gc
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from sweeper.cli import preflight, store  # noqa: F401  (store: the schema, registered)
+from sweeper.cli.callbacks import ReportCallback
+from sweeper.cli.hydra_internals import args_parser
+from sweeper.cli.jobs import job_of
+from sweeper.config.schema import ConfigError, stop
+from sweeper.sweep.jobs import run_job
+
+# `python -m sweeper -m` with nothing swept runs the question's grid over the keys the
+# command line leaves unset.
+DEFAULT_GRID = ["init=normal,xavier", "depth=2,3"]
+CONF = "pkg://sweeper.conf"  # conf/, installed inside the package
+
+
+def train_job(cfg: DictConfig) -> None:
+    """Hydra's task function: one job = one run, trained and written to its job dir."""
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        job = job_of(cfg, out_dir)
+    except ConfigError as exc:  # a combination the command-line check could not see
+        stop(exc)
+    run_job(job)
+
+
+# Tells sweeper's batched launcher that it may train these jobs in groups itself and
+# only call back to write each job's files (any other task function runs as usual).
+train_job.sweeper_batchable = True
+hydra_main = hydra.main(config_path=CONF, config_name="config", version_base="1.3")(
+    train_job
+)
+
+
+def main() -> None:
+    """Validate the command line's every swept value, then run Hydra on it."""
+    args = args_parser().parse_args(sys.argv[1:])
+    if args.multirun and not any("," in o for o in args.overrides):
+        given = {o.partition("=")[0] for o in args.overrides}
+        grid = [g for g in DEFAULT_GRID if g.partition("=")[0] not in given]
+        sys.argv += grid  # Hydra reads sys.argv itself
+        args.overrides += grid
+    asks_hydra = (
+        args.help
+        or args.hydra_help
+        or args.info
+        or args.cfg
+        or args.shell_completion
+        or getattr(args, "version", False)
+    )
+    if not asks_hydra:
+        try:
+            preflight.check(args.overrides, args.multirun, args.config_dir)
+        except ConfigError as exc:
+            stop(exc)
+    hydra_main()
+    # Nothing is freed from here on: spare the interpreter's last collection over every
+    # object still alive.
+    gc.freeze()
+    if ReportCallback.failed_runs:
+        sys.exit(1)  # the sweep finished and its report is written, but runs failed

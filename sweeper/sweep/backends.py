@@ -1,0 +1,158 @@
+"""Where a sweep's groups train: this machine's worker processes, or a Ray cluster.
+
+A backend trains planned groups and hands each group's outcomes back to this process
+as it ends; this process writes every file, so Ray's nodes need no shared file system.
+"""
+
+import logging
+import os
+import socket
+from typing import Callable, Optional, Protocol
+
+from sweeper.config.schema import Config, stop
+from sweeper.sweep.jobs import Outcome, train_group
+from sweeper.sweep.pool import Pool
+
+log = logging.getLogger(__name__)
+Finished = Callable[[list, list], None]  # (indices of a group, their outcomes)
+
+
+class Backend(Protocol):
+    def prepare(self) -> None:
+        """Start what can start before the jobs are known."""
+
+    def open(self) -> int:
+        """Be ready to train; return how many groups train at once."""
+
+    def train(self, cfgs: list[Config], groups: list, finished: Finished) -> None:
+        """Train `groups` (lists of indices into `cfgs`); `finished` as each ends."""
+
+    def close(self) -> None:
+        """Release the workers."""
+
+
+class LocalBackend:
+    """Worker processes on this machine; one that dies fails only its group."""
+
+    def __init__(self, workers: Optional[int] = None):
+        self.workers = workers or os.cpu_count() or 1
+        self.pool: Pool | None = None
+
+    def prepare(self) -> None:
+        """Start the workers now: their TensorFlow import then overlaps the parent's
+        set-up and the composition of every job's config."""
+        self.pool = self.pool or Pool(self.workers, warm="sweeper.train.engine")
+
+    def open(self) -> int:
+        self.prepare()  # again for a second batch of a sweep
+        return self.workers
+
+    def train(self, cfgs: list[Config], groups: list, finished: Finished) -> None:
+        def failed(index: int, error: str) -> None:
+            finished(groups[index], [Outcome(None, error=error)] * len(groups[index]))
+
+        self.pool.run(
+            train_group,
+            [[cfgs[i] for i in group] for group in groups],
+            lambda index, outcomes: finished(groups[index], outcomes),
+            failed,
+        )
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+
+class RayBackend:
+    """One Ray task per group, on a local Ray runtime or a cluster.
+
+    No retries (`max_retries=0`): a task whose worker died fails its group, as on the
+    local backend, and `resume=true` trains it again.
+    """
+
+    def __init__(
+        self,
+        address: Optional[str] = None,
+        num_cpus: Optional[int] = None,
+        workers: Optional[int] = None,
+    ):
+        self.address, self.num_cpus, self.workers = address, num_cpus, workers
+        self.ray = None
+
+    def prepare(self) -> None:
+        """Nothing: Ray's workers start with the runtime, in `open`."""
+
+    def open(self) -> int:
+        self.ray = _connect(self.address, self.num_cpus)
+        cpus = int(self.ray.cluster_resources().get("CPU", 1))
+        where = f"at {self.address}" if self.address else "(a local runtime)"
+        log.info(f"Training groups on Ray {where} with {cpus} CPUs")
+        return self.workers or cpus  # by default every CPU of the cluster gets a group
+
+    def train(self, cfgs: list[Config], groups: list, finished: Finished) -> None:
+        ray = self.ray
+        task = ray.remote(num_cpus=1, max_retries=0)(train_group)
+        pending = {task.remote([cfgs[i] for i in group]): group for group in groups}
+        while pending:
+            [ready], _ = ray.wait(list(pending), num_returns=1)
+            group = pending.pop(ready)
+            try:
+                outcomes = ray.get(ready)
+            except Exception as exc:  # ray.exceptions.*: a dead worker or node, ...
+                error = f"Ray task failed: {type(exc).__name__}: {exc}"
+                outcomes = [Outcome(None, error=error)] * len(group)
+            finished(group, outcomes)
+
+    def close(self) -> None:
+        # A local runtime's worker processes (TensorFlow loaded in each) would
+        # otherwise hold their memory until this process ends, through the report.
+        if self.ray is not None:
+            self.ray.shutdown()
+            self.ray = None
+
+
+def _connect(address: Optional[str], num_cpus: Optional[int]):
+    """The `ray` module, connected; a missing install or a failed join, in one line."""
+    try:
+        import ray
+    except ImportError:
+        stop(
+            "hydra/launcher=ray needs Ray, which is not installed: "
+            "pip install -e '.[ray]'"
+        )
+    if address is None:
+        # "local", not None: None would join a cluster that `ray start` left running.
+        ray.init(address="local", num_cpus=num_cpus)
+        return ray
+    if num_cpus is not None:
+        stop(
+            "The value for `hydra.launcher.num_cpus` must be left unset with "
+            f"`hydra.launcher.address` (the cluster has its CPUs), but {num_cpus} "
+            "was passed."
+        )
+    _check_listening(address)
+    try:
+        ray.init(address=address)
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        stop(f"Cannot join the Ray cluster at {address!r}: {_first_line(exc)}")
+    return ray
+
+
+def _check_listening(address: str) -> None:
+    """Stop at once if nothing listens at a host:port address.
+
+    Ray itself retries such an address for many minutes.
+    """
+    host, _, port = address.rpartition("://")[2].rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto", or a form only Ray knows how to resolve
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except OSError as exc:
+        stop(f"Cannot join the Ray cluster at {address!r}: {exc.strerror or exc}.")
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

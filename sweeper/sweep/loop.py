@@ -1,0 +1,51 @@
+"""A sweep's loop: plan the jobs into groups, train them on a backend, write each job.
+
+Hydra-free: the launcher plugin composes the jobs and hands them here, with a callback
+for what it does once a job's files are written.
+"""
+
+import importlib
+import logging
+import threading
+from typing import Callable
+
+from sweeper.sweep.backends import Backend
+from sweeper.sweep.jobs import Job, is_done, write
+from sweeper.sweep.plan import plan
+from sweeper.sweep.progress import Progress
+
+log = logging.getLogger(__name__)
+REPORT = "sweeper.report.build"  # what the report imports once training ends
+
+
+def run(
+    jobs: list[Job],
+    backend: Backend,
+    workers: int,
+    group_memory_mb: float,
+    written: Callable[[int], None],
+) -> None:
+    """Train every job that is not done yet and write its files as its group ends.
+
+    `workers` is how many groups `backend` trains at once; `written(index)` is called
+    for each job so written, in this process, while other groups still train.
+    """
+    todo = [i for i, job in enumerate(jobs) if not is_done(job)]
+    groups = plan([jobs[i].cfg for i in todo], group_memory_mb, workers)
+    log.info(
+        f"Training {len(todo)} of {len(jobs)} jobs in {len(groups)} groups on "
+        f"{min(workers, len(groups))} workers"
+    )
+    progress = Progress(len(jobs))
+    progress.update(len(jobs) - len(todo))
+
+    def finished(indices: list, outcomes: list) -> None:
+        for index, outcome in zip(indices, outcomes):
+            write(jobs[todo[index]], outcome)
+            written(todo[index])
+        progress.update(len(indices))
+
+    # The report's imports (pandas, matplotlib, seaborn) load while the workers train,
+    # when this process would only wait for them.
+    threading.Thread(target=importlib.import_module, args=(REPORT,), daemon=True).start()
+    backend.train([jobs[i].cfg for i in todo], groups, finished)

@@ -1,0 +1,89 @@
+"""Tasks and models by their short name, and the protocol each implements.
+
+The engine, the measurements and the planner use only these protocols; a new task or
+model is a module implementing one, its YAML in conf/, and an entry below (and in
+config.options). Every tensor a component handles carries a leading run axis R.
+"""
+
+from typing import Protocol
+
+import numpy as np
+
+from sweeper.config.options import OPTIMIZERS
+from sweeper.config.schema import Config, InitConfig
+from sweeper.contract import ParamSpec, ProgramKey
+from sweeper.train.identity import Identity
+from sweeper.train.mlp import MLP
+
+
+class Task(Protocol):
+    """Data, targets and loss: what a net is trained and measured on."""
+
+    input_dim: int
+    output_dim: int
+
+    def key(self) -> tuple:
+        """Structural settings (name first): runs that differ here never share a
+        program."""
+
+    def hyperparams(self) -> dict:
+        """Per-run numbers the program reads (name -> float)."""
+
+    def training_data(self, steps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Inputs and targets of every step, [steps + 1, batch, dim] each, seeded."""
+
+    def probe(self) -> tuple[np.ndarray, np.ndarray]:
+        """The fixed probe set (x [P, in], y [P, out]) that measures a trained net."""
+
+    def baseline_loss(self) -> float:
+        """Probe loss of the best constant prediction."""
+
+    def predict(self, output, hp: dict):
+        """The prediction from the network's output, [R, batch, out]."""
+
+    def loss(self, prediction, target):
+        """Each run's loss, [R]."""
+
+
+class Model(Protocol):
+    """The network: its parameters, their initial values and its forward pass."""
+
+    relu_like: bool  # hidden units that never switch on count as dead
+
+    def key(self) -> tuple:
+        """Structural settings (name first): part of the program key."""
+
+    def param_specs(self) -> list[ParamSpec]:
+        """Every parameter tensor of one run: layer, role and shape."""
+
+    def initial_params(self, init: InitConfig, seed: int) -> list[np.ndarray]:
+        """One run's seeded parameters in `param_specs` order."""
+
+    def forward(self, params: list, x) -> tuple[list, list]:
+        """Every layer's pre-activation and output, [R, batch, units] each."""
+
+
+def task_of(cfg: Config) -> Task:
+    return {"identity": Identity}[cfg.task.name](cfg.task)
+
+
+def model_of(cfg: Config, task: Task) -> Model:
+    return {"mlp": MLP}[cfg.model.name].from_config(cfg, task.input_dim, task.output_dim)
+
+
+def program_key(cfg: Config) -> ProgramKey:
+    """The compiled-program key of a run."""
+    task = task_of(cfg)
+    return ProgramKey(
+        task=task.key(),
+        model=model_of(cfg, task).key(),
+        steps=cfg.steps,
+        log_every=cfg.log_every,
+        tensorboard=cfg.tensorboard,
+    )
+
+
+def optimizers_of(cfgs: list[Config]) -> tuple[str, ...]:
+    """The optimizers among `cfgs`, in a fixed order: part of their program's key."""
+    names = {cfg.optimizer.name for cfg in cfgs}
+    return tuple(name for name in OPTIMIZERS if name in names)
