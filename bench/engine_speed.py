@@ -13,10 +13,12 @@ import time
 
 import numpy as np
 
-# Imported before TensorFlow runs anything: importing the engine (through sweeper._tf)
-# pins TF to one intra-op and one inter-op thread, so the baselines run under the same.
-from sweeper import engine, registry, task
-from sweeper.schema import Config, InitConfig
+# Imported before TensorFlow runs anything: importing the engine (through
+# sweeper.train._tf) pins TF to one intra-op and one inter-op thread, so the baselines
+# run under the same.
+from sweeper.config.schema import Config, InitConfig
+from sweeper.train import engine
+from sweeper.train.components import model_of, task_of
 
 import tensorflow as tf
 
@@ -58,9 +60,9 @@ def forward(params: list, x: tf.Tensor) -> tf.Tensor:
 
 def loop_check(init: list, params: list, cfg: Config) -> dict:
     """Probe loss before and after, and kernel L2 norm change, as the engine logs."""
-    x = tf.constant(task.probe_inputs(cfg.task))
+    x, y = (tf.constant(part) for part in task_of(cfg).probe())
     estimates = [cfg.task.output_scale * forward(ws, x) for ws in (init, params)]
-    loss = [float(tf.reduce_mean(tf.square(task.target(x) - e))) for e in estimates]
+    loss = [float(tf.reduce_mean(tf.square(y - e))) for e in estimates]
     norms = [np.array([float(tf.norm(k)) for k in ws[0::2]]) for ws in (init, params)]
     return {"probe loss": loss, "kernel norm change": norms[1] - norms[0]}
 
@@ -74,7 +76,7 @@ def make_step(params: list, cfg: Config):
     def step(x):
         with tf.GradientTape() as tape:
             estimate = scale * forward(params, x)
-            loss = tf.reduce_mean(tf.square(task.target(x) - estimate))
+            loss = tf.reduce_mean(tf.square(x - estimate))  # the identity task
         grads = tape.gradient(loss, params)
         for p, g in zip(params, grads):
             p.assign_sub(lr * tf.clip_by_value(g, -threshold, threshold))
@@ -85,11 +87,11 @@ def make_step(params: list, cfg: Config):
 def time_loop(compiled: bool, steps: int, repeats: int) -> tuple[float, dict]:
     """Best seconds of a Python loop of `steps` steps from seed 0, and its check."""
     cfg = origin(steps)
-    sizes = list(engine.shape_of(cfg).sizes)
-    init = [a for layer in registry.initial_weights(cfg.init, sizes, 0) for a in layer]
+    task = task_of(cfg)
+    init = model_of(cfg, task).initial_params(cfg.init, 0)
     params = [tf.Variable(a) for a in init]
     # The engine's own data for seed 0; the extra last row only feeds its final probe.
-    inputs = tf.unstack(tf.constant(task.training_inputs(cfg.task, steps, 0)[:steps]))
+    inputs = tf.unstack(tf.constant(task.training_data(steps, 0)[0][:steps]))
     step = make_step(params, cfg)
     step = tf.function(step) if compiled else step
     seconds = []

@@ -36,7 +36,7 @@ GRIDS = {
     "clip=value,global_norm seed=0,1,2,3".split(),
 }
 NOTES = """\
-All processes run TF with one intra- and one inter-op thread (set by sweeper._tf).
+All processes run TF with one intra- and one inter-op thread (sweeper.train._tf).
 wall: process start to exit; a sweep writes its report just before it exits.
 max RSS: /usr/bin/time -v's "Maximum resident set size": the largest single process
   among the command and the children it waited for (Linux ru_maxrss), not a sum.
@@ -135,16 +135,17 @@ def plain_run(cfg, compiled: bool) -> dict:
     """Train one run with a plain TF2 loop on tf.Variables and a Keras optimizer."""
     import keras
 
-    from sweeper import groups, registry, task
-    from sweeper._tf import tf
+    from sweeper.train._tf import tf
+    from sweeper.train.activations import OPS
+    from sweeper.train.components import model_of, task_of
 
     start = time.perf_counter()
-    sizes = list(groups.shape_of(cfg).sizes)
-    init = registry.initial_weights(cfg.init, sizes, cfg.seed)
-    params = [tf.Variable(array) for layer in init for array in layer]
-    data = task.training_inputs(cfg.task, cfg.steps, cfg.seed)[: cfg.steps]
+    task = task_of(cfg)
+    init = model_of(cfg, task).initial_params(cfg.init, cfg.seed)
+    params = [tf.Variable(array) for array in init]
+    data = task.training_data(cfg.steps, cfg.seed)[0][: cfg.steps]
     inputs = tf.unstack(tf.constant(data))
-    act = registry.activation(cfg.model.activation)
+    act = OPS[cfg.model.activation]
     opt, t = cfg.optimizer, cfg.clip.threshold
     if opt.name == "sgd":
         optimizer = keras.optimizers.SGD(opt.lr)
@@ -169,7 +170,7 @@ def plain_run(cfg, compiled: bool) -> dict:
 
     def step(x):
         with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(task.target(x) - estimate(x)))
+            loss = tf.reduce_mean(tf.square(x - estimate(x)))  # the identity task
         optimizer.apply_gradients(zip(clip(tape.gradient(loss, params)), params))
 
     step = tf.function(step) if compiled else step
@@ -179,8 +180,8 @@ def plain_run(cfg, compiled: bool) -> dict:
     for x in inputs[1:]:
         step(x)
     end = time.perf_counter()
-    probe = tf.constant(task.probe_inputs(cfg.task))
-    probe_loss = tf.reduce_mean(tf.square(task.target(probe) - estimate(probe)))
+    probe, target = (tf.constant(part) for part in task.probe())
+    probe_loss = tf.reduce_mean(tf.square(target - estimate(probe)))
     return {
         "build": built - start,
         "first": first - built,
@@ -191,13 +192,13 @@ def plain_run(cfg, compiled: bool) -> dict:
 
 def child(loop: str, steps: int, jobs: list[list[str]]) -> None:
     """Baseline process: compose each job's config as Hydra would, train, print JSON."""
-    import sweeper._tf  # noqa: F401  (TF first, with sweeper's one-thread settings)
-    from hydra import compose, initialize_config_dir
+    import sweeper.train._tf  # noqa: F401  (TF first, with sweeper's thread settings)
+    from hydra import compose, initialize_config_module
 
-    from sweeper import preflight
+    from sweeper.cli import preflight
 
     runs = []
-    with initialize_config_dir(str(preflight.CONF_DIR), version_base="1.3"):
+    with initialize_config_module(preflight.CONF_MODULE, version_base="1.3"):
         for job in jobs:
             start = time.perf_counter()
             cfg = preflight.typed(compose("config", overrides=[*job, f"steps={steps}"]))

@@ -38,7 +38,9 @@ HISTOGRAMS = {
     "grad": "Kernel gradient of the layer, before clipping.",
     "weights": "Kernel of the layer (after `step` updates).",
 }
-HISTOGRAM_ARRAYS = tuple(f"{n}_{part}" for n in HISTOGRAMS for part in ("counts", "range"))
+HISTOGRAM_ARRAYS = tuple(
+    f"{n}_{part}" for n in HISTOGRAMS for part in ("counts", "range")
+)
 
 # Parameter roles a model declares; measurements are taken per layer from these.
 KERNEL, BIAS = "kernel", "bias"

@@ -1,4 +1,4 @@
-"""Shared fixtures: real sweeps, run once per test session."""
+"""Shared fixtures: real sweeps, run once per test session, and a synthetic one."""
 
 import subprocess
 import sys
@@ -12,6 +12,14 @@ import pytest
 ORIGIN_STEPS = 3000
 ORIGIN_LOG_EVERY = 100
 ORIGIN_GRID = ["init=normal,xavier", "depth=2,3"]
+
+# The synthetic sweep (tests/synthetic.py): the origin's grid, no training, with the
+# verdicts a short origin sweep gets (steps=200): Normal(0, 1e-3) collapses at depth 2
+# and vanishes at depth 3, Xavier is healthy.
+SYNTHETIC_STEPS = 1000
+SYNTHETIC_LOG_EVERY = 50
+SYNTHETIC_GRID = {"init": ["normal", "xavier"], "depth": [2, 3]}
+SYNTHETIC_VERDICTS = {("normal", 2): "collapsed", ("normal", 3): "vanishing"}
 
 
 def sweep(
@@ -40,7 +48,44 @@ def origin_sweep(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def origin_data(origin_sweep):
     """The origin sweep's runs table and its metrics, as the report reads them."""
-    from sweeper import analysis
+    from sweeper.report import analysis
 
     runs, _ = analysis.load_runs(origin_sweep)
     return runs, analysis.load_metrics(origin_sweep, runs)
+
+
+@pytest.fixture(scope="session")
+def synthetic_written(tmp_path_factory):
+    """The synthetic sweep's folder and `write_sweep`'s table of what it wrote there."""
+    from synthetic import write_sweep
+
+    folder = tmp_path_factory.mktemp("synthetic")
+    truth = write_sweep(
+        folder,
+        SYNTHETIC_GRID,
+        steps=SYNTHETIC_STEPS,
+        log_every=SYNTHETIC_LOG_EVERY,
+        verdicts=SYNTHETIC_VERDICTS,
+    )
+    return folder, truth
+
+
+@pytest.fixture(scope="session")
+def synthetic_sweep(synthetic_written) -> Path:
+    """The synthetic sweep: SYNTHETIC_GRID, jobs 0-3 as the origin's; do not edit."""
+    return synthetic_written[0]
+
+
+@pytest.fixture(scope="session")
+def synthetic_truth(synthetic_written):
+    """One row per job of the synthetic sweep: settings, verdict and figures written."""
+    return synthetic_written[1]
+
+
+@pytest.fixture(scope="session")
+def synthetic_data(synthetic_sweep):
+    """The synthetic sweep's runs table and its metrics, as the report reads them."""
+    from sweeper.report import analysis
+
+    runs, _ = analysis.load_runs(synthetic_sweep)
+    return runs, analysis.load_metrics(synthetic_sweep, runs)

@@ -1,6 +1,6 @@
 """The batched launcher against the per-job path: same files, same verdicts.
 
-A run's numbers do not depend on the group it trains in (sweeper.engine trains a lone
+A run's numbers do not depend on the group it trains in (the engine trains a lone
 run beside a copy of itself so that every program is a batched one), so the files of
 the two paths must be byte-identical, not merely close.
 """
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from conftest import sweep
-from sweeper.progress import Progress
+from sweeper.sweep.progress import Progress
 
 MIXED = [
     "depth=2,3",
@@ -33,6 +33,7 @@ def both_paths(tmp_path_factory):
     return per_job, batched
 
 
+@pytest.mark.slow
 def test_batched_files_equal_per_job_files(both_paths):
     per_job, batched = both_paths
     for job in range(24):
@@ -44,6 +45,7 @@ def test_batched_files_equal_per_job_files(both_paths):
         ).read_text()
 
 
+@pytest.mark.slow
 def test_batched_verdicts_equal_per_job_verdicts(both_paths):
     per_job, batched = both_paths
     a = pd.read_csv(per_job / "summary.csv")
@@ -54,6 +56,7 @@ def test_batched_verdicts_equal_per_job_verdicts(both_paths):
     assert a["verdict"].nunique() > 1  # the grid mixes outcomes, not all one verdict
 
 
+@pytest.mark.slow
 def test_a_diverging_run_does_not_touch_its_group(tmp_path):
     grid = ["init=xavier", "depth=3", "clip=none", "steps=200", "log_every=50"]
     stacked = tmp_path / "stacked"
@@ -75,6 +78,7 @@ def test_a_diverging_run_does_not_touch_its_group(tmp_path):
         assert a == b
 
 
+@pytest.mark.slow
 def test_runs_of_other_optimizers_share_a_group_and_equal_their_solo_files(tmp_path):
     grid = ["init=he_normal", "depth=3", "clip=global_norm", "steps=300"]
     # no slots, two slots, one slot that does not start at zero (all five: test_engine)
@@ -109,8 +113,8 @@ def test_progress_draws_on_a_terminal_and_is_quiet_otherwise():
 
 
 def test_plan_hands_out_the_costliest_groups_first():
-    from sweeper import groups
-    from sweeper.schema import Config, ModelConfig, OptimizerConfig
+    from sweeper.config.schema import Config, ModelConfig, OptimizerConfig
+    from sweeper.sweep import plan as groups
 
     def cfg(depth, optimizer, seed):
         return Config(depth=depth, optimizer=OptimizerConfig(name=optimizer), seed=seed)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a real sweep rendered in Chromium
+
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; .ci/run installs it
 TIMEOUT = 60  # seconds per Chromium call; a page load takes about one
 WIDTH = 1200  # px, the window width the report is laid out at

@@ -5,8 +5,11 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from conftest import ORIGIN_STEPS, sweep
+
+pytestmark = pytest.mark.slow  # real sweeps in subprocesses
 
 ONE_THIRD = 1 / 3  # E[x^2] for x ~ U(-1, 1): the loss of an estimate stuck at 0
 

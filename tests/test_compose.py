@@ -10,7 +10,7 @@ from hydra.core.singleton import Singleton
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
-import sweeper.schema  # noqa: F401  (registers config_schema, as sweeper's CLI does)
+import sweeper.cli.store  # noqa: F401  (registers config_schema, as the CLI does)
 from hydra_plugins.sweeper_launcher.compose import SweepComposer
 
 CONF = Path(__file__).parents[1] / "conf"

@@ -13,9 +13,13 @@ import numpy as np
 import pytest
 
 from numpy_reference import ACTIVATIONS, simulate
-from sweeper import engine, registry, task
-from sweeper._tf import tf
-from sweeper.schema import (
+from sweeper.train import engine
+from sweeper.train._tf import tf
+from sweeper.train.activations import OPS
+from sweeper.train.components import program_key
+from sweeper.train.identity import Identity
+from sweeper.train.mlp import MLP
+from sweeper.config.schema import (
     ClipConfig,
     Config,
     InitConfig,
@@ -127,16 +131,23 @@ def expected_steps(cfg):
 _REFERENCES: dict = {}
 
 
+def initial_weights(cfg, sizes):
+    """(kernel, bias) of each layer, as the engine initializes an MLP of `sizes`."""
+    mlp = MLP(tuple(sizes), cfg.model.activation)
+    flat = mlp.initial_params(cfg.init, cfg.seed)
+    return list(zip(flat[0::2], flat[1::2]))
+
+
 def reference(cfg, dtype=np.float64):
     """One run's reference trajectory, from the engine's initial weights and data."""
     key = (repr(cfg), dtype)
     if key in _REFERENCES:
         return _REFERENCES[key]
-    sizes = [task.IN_DIM, *[cfg.model.width] * (cfg.depth - 1), task.OUT_DIM]
+    sizes = [1, *[cfg.model.width] * (cfg.depth - 1), 1]
     _REFERENCES[key] = simulate(
-        registry.initial_weights(cfg.init, sizes, cfg.seed),
-        task.training_inputs(cfg.task, cfg.steps, cfg.seed),
-        task.probe_inputs(cfg.task),
+        initial_weights(cfg, sizes),
+        Identity(cfg.task).training_data(cfg.steps, cfg.seed)[0],
+        Identity(cfg.task).probe()[0],
         cfg.model.activation,
         cfg.task.output_scale,
         cfg.optimizer.name,
@@ -218,12 +229,14 @@ def gelu_solos():
 # --- trajectories against the numpy reference -------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("r", [0, 1])
 def test_origin_net_matches_reference(origin_stack, r):
     np.testing.assert_array_equal(origin_stack.steps, [0, 1, 2, 3, 4])
     assert_matches_reference(run_of(origin_stack, r), ORIGIN_RUNS[r])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("r", [0, 1])
 def test_he_relu_net_adagrad_value_clip_matches_reference(he_stack, r):
     got = run_of(he_stack, r)
@@ -231,6 +244,7 @@ def test_he_relu_net_adagrad_value_clip_matches_reference(he_stack, r):
     assert_matches_reference(got, HE_RUNS[r])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("r", [0, 1])
 def test_tanh_net_rmsprop_norm_clip_matches_reference(tanh_stack, r):
     got = run_of(tanh_stack, r)
@@ -238,12 +252,14 @@ def test_tanh_net_rmsprop_norm_clip_matches_reference(tanh_stack, r):
     assert_matches_reference(got, TANH_RUNS[r])
 
 
+@pytest.mark.slow
 def test_sigmoid_net_adam_global_norm_clip_matches_reference():
     got = run_of(engine.train([SIGMOID]), 0)
     assert np.any(got["global_grad_norm_clipped"] < got["global_grad_norm"])
     assert_matches_reference(got, SIGMOID)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("r", [0, 1, 2])
 def test_gelu_net_momentum_logged_every_3_matches_reference(gelu_stack, r):
     """The steps between logs run unmeasured in an inner loop; they must train alike."""
@@ -258,7 +274,7 @@ def test_activations_and_their_slopes_match_reference(name):
     z_tf = tf.constant(z)
     with tf.GradientTape() as tape:
         tape.watch(z_tf)
-        out = registry.activation(name)(z_tf)
+        out = OPS[name](z_tf)
     slope = tape.gradient(out, z_tf).numpy()
     f, df = ACTIVATIONS[name]
     z64 = z.astype(np.float64)
@@ -282,9 +298,9 @@ def test_value_clip_by_hand():
         log_every=0,  # only the first and the last step
         seed=1,
     )
-    [(kernel, bias)] = registry.initial_weights(cfg.init, [1, 1], cfg.seed)
+    [(kernel, bias)] = initial_weights(cfg, [1, 1])
     w, b = float(kernel[0, 0]), float(bias[0])
-    xs = task.training_inputs(cfg.task, cfg.steps, cfg.seed)[:, 0, 0].astype(float)
+    xs = Identity(cfg.task).training_data(cfg.steps, cfg.seed)[0][:, 0, 0].astype(float)
 
     def grads(w, b, x):
         error = x - s * (w * x + b)
@@ -316,11 +332,12 @@ def test_value_clip_by_hand():
 
 
 def test_logged_steps():
-    assert list(engine.shape_of(gelu(0, 1e-2)).logged_steps) == [0, 3, 6, 9, 10]
+    assert list(program_key(gelu(0, 1e-2)).logged_steps) == [0, 3, 6, 9, 10]
     every_0 = dataclasses.replace(gelu(0, 1e-2), log_every=0)
-    assert list(engine.shape_of(every_0).logged_steps) == [0, 10]
+    assert list(program_key(every_0).logged_steps) == [0, 10]
 
 
+@pytest.mark.slow
 def test_stacked_runs_equal_solo_runs(gelu_stack, gelu_solos):
     assert gelu_stack.layer["grad_norm"].shape == (5, 3, 3)  # [steps, runs, layers]
     for r in range(3):
@@ -328,6 +345,7 @@ def test_stacked_runs_equal_solo_runs(gelu_stack, gelu_solos):
     np.testing.assert_array_equal(gelu_stack.diverged_at, [-1, -1, -1])
 
 
+@pytest.mark.slow
 def test_diverging_run_leaves_its_neighbours_alone(gelu_stack, gelu_solos):
     a, _, c = GELU_RUNS
     m = engine.train([a, DIVERGING, c])
@@ -356,6 +374,7 @@ def test_diverging_run_leaves_its_neighbours_alone(gelu_stack, gelu_solos):
     assert_same_run(bad, run_of(gelu_solos[3], 0))
 
 
+@pytest.mark.slow
 def test_runs_of_every_optimizer_share_a_program_bit_for_bit():
     """A group of mixed optimizers steps each run with its own: every number equals
     that of a group of its optimizer alone, exactly, a diverging run included."""
@@ -392,7 +411,7 @@ def test_overflowing_update_stops_the_run_at_its_last_finite_weights():
     assert np.isfinite(got["loss"][0]) and np.max(got["grad_max"][0]) > limit
     assert np.max(got["grad_max"][1]) < limit and m.steps[1] == 3
     assert m.diverged_at[0] == 0
-    initial = registry.initial_weights(cfg.init, [1, 12, 12, 1], cfg.seed)
+    initial = initial_weights(cfg, [1, 12, 12, 1])
     norms = [np.linalg.norm(kernel.astype(np.float64)) for kernel, _ in initial]
     np.testing.assert_allclose(got["weight_norm"], np.tile(norms, (5, 1)), rtol=1e-6)
     assert np.all(got["update_ratio"] == 0)
@@ -413,6 +432,7 @@ def per_layer_gain(m, layers):
     return np.sqrt(np.mean(ratios**2, axis=0))
 
 
+@pytest.mark.slow
 def test_he_init_keeps_the_relu_signal_gain_at_one(he_stack):
     # He et al. 2015, eq. 13: backward, Var[dL/dz_i] = n_out Var[w] / 2 Var[dL/dz_i+1]
     # = 256 * (2 / 256) / 2 = 1 through the 256x256 kernels between hidden layers 1-5.
@@ -420,10 +440,11 @@ def test_he_init_keeps_the_relu_signal_gain_at_one(he_stack):
     # Forward, eq. 8: E[h^2] is kept in every hidden layer. The first kernel (fan-in 1)
     # has variance 2: E[z_0^2] = 2 x^2, E[relu(z_0)^2] = x^2. So act_rms = RMS(probe).
     act = he_stack.layer["act_rms"][0, :, :5]
-    probe_rms = np.sqrt(np.mean(task.probe_inputs(HE_RUNS[0].task) ** 2))
+    probe_rms = np.sqrt(np.mean(Identity(HE_RUNS[0].task).probe()[0] ** 2))
     np.testing.assert_allclose(np.sqrt(np.mean(act**2, axis=0)), probe_rms, rtol=0.05)
 
 
+@pytest.mark.slow
 def test_glorot_init_keeps_the_tanh_signal_gain_near_one(tanh_stack):
     # Glorot & Bengio 2010: hidden kernels have Var = 2 / (256 + 256), so the gain is
     # sqrt(256 Var E[tanh'(z)^2]) = sqrt(E[tanh'(z)^2]) ~ sqrt(1 - 2 E[z^2]). The first
@@ -434,6 +455,7 @@ def test_glorot_init_keeps_the_tanh_signal_gain_near_one(tanh_stack):
     np.testing.assert_allclose(gains, expected, atol=0.05)
 
 
+@pytest.mark.slow
 def test_tiny_normal_init_vanishes_as_predicted(origin_stack):
     # Normal(0, std = 1e-3) weights in 1-16-16-1. Going back a layer, dL/dh_i = W_i+1
     # dL/dz_i+1 has 16 entries of variance std^2 |dL/dz_i+1|^2, and relu' keeps about

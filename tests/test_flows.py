@@ -1,12 +1,12 @@
-"""flows on a real sweep: one line per layer, titles that name what varies."""
+"""flows on a synthetic sweep: one line per layer, titles that name what varies."""
 
 import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from conftest import ORIGIN_LOG_EVERY, ORIGIN_STEPS
-from sweeper import flows
+from conftest import SYNTHETIC_LOG_EVERY, SYNTHETIC_STEPS
+from sweeper.report import flows
 
 matplotlib.use("Agg")  # no display on the test machine; ax=None uses pyplot
 
@@ -15,20 +15,20 @@ def _axes() -> Axes:
     return Figure().add_subplot()
 
 
-def test_gradient_flow_one_line_per_layer(origin_data):
-    _, metrics = origin_data
+def test_gradient_flow_one_line_per_layer(synthetic_data):
+    _, metrics = synthetic_data
     one = metrics[metrics["job"] == "1"]
     ax = flows.gradient_flow(one, ax=_axes())
     assert len(ax.lines) == 3
     assert ax.get_yscale() == "log"
-    logged = [*range(0, ORIGIN_STEPS, ORIGIN_LOG_EVERY), ORIGIN_STEPS]
+    logged = [*range(0, SYNTHETIC_STEPS, SYNTHETIC_LOG_EVERY), SYNTHETIC_STEPS]
     assert list(ax.lines[0].get_xdata()) == logged
     layer0 = one[one["layer"] == 0].sort_values("step")["grad_norm"]
     np.testing.assert_allclose(ax.lines[0].get_ydata(), layer0)
 
 
-def test_gradient_flow_grid_titles_name_what_varies_among_all_runs(origin_data):
-    runs, metrics = origin_data
+def test_gradient_flow_grid_titles_name_what_varies_among_all_runs(synthetic_data):
+    runs, metrics = synthetic_data
     # the two drawn share init=normal; the title still names it, as init varies
     shown = runs.sort_values(["init", "depth"])["job"].iloc[:2].tolist()[::-1]
     fig = flows.gradient_flow_grid(metrics, runs, Figure(), shown)

@@ -35,6 +35,7 @@ class TestBatchedLauncherWithBatchingSweeper(BatchedSweeperTestSuite):
     pass
 
 
+@mark.slow  # each test runs an app in a subprocess
 @mark.parametrize(
     "task_launcher_cfg, extra_flags",
     [({}, ["-m", "hydra/job_logging=disabled", "hydra/launcher=batched"])],

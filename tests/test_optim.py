@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 import numpy_reference as reference
-from sweeper import optim
-from sweeper._tf import tf  # TensorFlow first, quietly; then Keras on top of it
+from sweeper.config.options import CLIP_KINDS, clip_thresholds
+from sweeper.train import optim
+from sweeper.train._tf import tf  # TensorFlow first, quietly; then Keras on top of it
 
 import keras
 
@@ -153,8 +154,8 @@ def test_update_matches_float64_with_the_defaults(name):
 def clip(name, tensors, threshold):
     """optim.clip of one kind, with one threshold per run, on nested lists -> numpy."""
     grads = [tf.constant(t, tf.float32) for t in tensors]
-    per_kind = [optim.clip_thresholds(name, t) for t in threshold]
-    kinds = [tf.constant([k[kind] for k in per_kind]) for kind in optim.CLIP_KINDS]
+    per_kind = [clip_thresholds(name, t) for t in threshold]
+    kinds = [tf.constant([k[kind] for k in per_kind]) for kind in CLIP_KINDS]
     out = optim.clip(grads, *kinds)
     return [g.numpy() for g in out]
 

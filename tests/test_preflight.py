@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from sweeper import preflight
-from sweeper.schema import ConfigError
+from sweeper.cli import preflight
+from sweeper.config.schema import ConfigError
 
 # preflight.check composes with Hydra in this process, which sets Hydra's global state
 # (version base, job name); Hydra's own fixture puts it back after each test, so the
@@ -91,14 +91,17 @@ def test_cli_prints_one_line_and_trains_nothing(tmp_path, args):
     assert not (tmp_path / "outputs").exists()  # no run dir: nothing started
 
 
-def test_validation_does_not_load_tensorflow():
+def test_validation_and_planning_do_not_load_tensorflow():
     code = (
         "import sys\n"
-        "from sweeper import preflight\n"
+        "from sweeper.cli import preflight\n"
         "try:\n"
         "    preflight.check(['depth=2,0'], multirun=True)\n"
         "except ValueError:\n"
         "    pass\n"
+        "from sweeper.config.schema import Config\n"
+        "from sweeper.sweep.plan import plan\n"
+        "plan([Config(depth=2), Config(depth=3)], memory_mb=1024, parts=2)\n"
         "print('tensorflow' in sys.modules)\n"
     )
     result = subprocess.run(

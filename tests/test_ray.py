@@ -25,6 +25,8 @@ from hydra.test_utils.launcher_common_tests import LauncherTestSuite
 
 from conftest import sweep
 
+pytestmark = pytest.mark.slow  # a real Ray head and sweeps
+
 NAMESPACE = f"sweeper-ray-{os.getpid()}"
 PORT = 6379  # the namespace has ports of its own: no clash with a Ray outside it
 # Token authentication as on a real cluster, with a token of the test's own: Ray
@@ -38,7 +40,7 @@ RAY_ENV = [
 IN_NAMESPACE = ["ip", "netns", "exec", NAMESPACE, "env", *RAY_ENV]
 ON_RAY = ["hydra/launcher=ray", f"hydra.launcher.address=127.0.0.1:{PORT}"]
 GRID = ["depth=2,3", "init=normal,xavier", "steps=300", "log_every=50"]  # 2 groups
-TASK = "train_group"  # sweeper.runner.train_group, the function each Ray task runs
+TASK = "train_group"  # sweeper.sweep.jobs.train_group, the function each Ray task runs
 
 
 def _run(command: list, timeout: float = 120) -> str:

@@ -1,4 +1,7 @@
-"""The report of a real sweep: files, embedded figures, words, escaping, the CLI."""
+"""The report of a synthetic sweep: files, embedded figures, words, escaping, the CLI.
+
+One test checks the report the real origin sweep's callback wrote.
+"""
 
 import json
 import re
@@ -8,22 +11,24 @@ import sys
 
 import pytest
 
-from conftest import ORIGIN_STEPS
-from sweeper import report
+from conftest import SYNTHETIC_STEPS
+from sweeper.report import build as report
+from synthetic import write_sweep
 
 FIGURES = ("heatmap_first_grad.png", "heatmap_final_loss.png", "layer_profile.png")
 ATTACK = "<script>alert(1)</script>"
 
 
 @pytest.fixture(scope="module")
-def built(origin_sweep, tmp_path_factory):
-    """A copy of the origin sweep with its report rebuilt by `build`."""
-    folder = shutil.copytree(origin_sweep, tmp_path_factory.mktemp("built") / "sweep")
-    for old in folder.glob("report.*"):
-        old.unlink()
+def built(synthetic_sweep, tmp_path_factory):
+    """A copy of the synthetic sweep with its report built by `build`."""
+    folder = tmp_path_factory.mktemp("built") / "sweep"
+    folder = shutil.copytree(synthetic_sweep, folder)
+    assert not list(folder.glob("report.*"))  # every report file below is build's
     return folder, report.build(folder)
 
 
+@pytest.mark.slow
 def test_the_sweep_callback_wrote_the_report(origin_sweep):
     for name in ("summary.csv", "report.md", "report.html", *FIGURES):
         assert (origin_sweep / name).is_file(), name
@@ -41,24 +46,27 @@ def test_build_writes_files_and_embeds_every_figure(built):
     assert (folder / "summary.csv").is_file() and (folder / "report.md").is_file()
 
 
-def test_report_says_what_was_swept_and_why(built):
+def test_report_says_what_was_swept_and_why(built, synthetic_truth):
     folder, path = built
     text = (folder / "report.md").read_text()
-    assert f"4 runs, {ORIGIN_STEPS} steps each." in text
+    assert f"4 runs, {SYNTHETIC_STEPS} steps each." in text
     assert "Swept `init`: normal, xavier." in text
     assert "Swept `depth`: 2, 3." in text
     assert "init=normal depth=3: vanishing — the back-propagated signal shrinks" in text
     assert "no better than a constant (baseline" in text
     assert "Healthy: init=xavier depth=2, init=xavier depth=3" in text
-    # The measured factor between depth 2 and depth 3 for the question's init.
+    # The factor between depth 2 and depth 3 for the question's init: jobs 0 and 1.
     line = re.search(
         r"init=normal: first-layer gradient std at the start: depth=2 (\S+) vs "
-        r"depth=3 (\S+), a factor of ([\d,]+) lower",
+        r"depth=3 (\S+), a factor of ([\d,.]+) lower",
         text,
     )
     assert line, text
     low, high, factor = float(line[1]), float(line[2]), float(line[3].replace(",", ""))
-    assert factor == pytest.approx(low / high, rel=0.1) and factor > 100
+    written = synthetic_truth["first_grad_std_start"]
+    assert (low, high) == pytest.approx((written[0], written[1]), rel=0.05)  # 2 digits
+    assert factor == pytest.approx(low / high, rel=0.1)
+    assert factor == pytest.approx(written[0] / written[1], rel=0.1)
     html_text = path.read_text()
     assert line[0] in html_text
     for job in "0123":
@@ -66,10 +74,10 @@ def test_report_says_what_was_swept_and_why(built):
         assert f'href="{job}/run.json"' in html_text
 
 
-def test_setting_values_are_escaped(origin_sweep, tmp_path):
+def test_setting_values_are_escaped(synthetic_sweep, tmp_path):
     folder = tmp_path / "sweep"
     for job in ("0", "1"):
-        shutil.copytree(origin_sweep / job, folder / job)
+        shutil.copytree(synthetic_sweep / job, folder / job)
     record = json.loads((folder / "1" / "run.json").read_text())
     record["settings"]["init"] = ATTACK
     record["error"] = ATTACK
@@ -80,17 +88,12 @@ def test_setting_values_are_escaped(origin_sweep, tmp_path):
     assert ATTACK not in (folder / "report.md").read_text()
 
 
-def test_failed_and_incomplete_runs_are_listed(origin_sweep, tmp_path):
+def test_failed_and_incomplete_runs_are_listed(tmp_path):
     folder = tmp_path / "sweep"
-    for job in ("0", "1", "2"):
-        shutil.copytree(origin_sweep / job, folder / job)
-    (folder / "2" / "run.json").unlink()  # killed before it finished
-    path = folder / "1" / "run.json"
-    record = json.loads(path.read_text())
-    record.update(status="failed", verdict="failed", figures={}, error="ValueError: x")
-    path.write_text(json.dumps(record))
+    verdicts = ["healthy", "failed", "healthy"]  # and job 2 killed before its run.json
+    truth = write_sweep(folder, {"depth": [2, 3, 4]}, verdicts=verdicts, incomplete=[2])
     text = report.build(folder).read_text()
-    assert "Failed runs" in text and "ValueError: x" in text
+    assert "Failed runs" in text and truth["error"][1] in text
     assert "Incomplete runs" in text and "job 2: no complete run.json" in text
 
 
@@ -118,8 +121,8 @@ def test_cli_folder_without_runs_fails_in_one_line(tmp_path):
     ]
 
 
-def test_cli_rebuilds_a_single_run_folder(origin_sweep, tmp_path):
-    folder = shutil.copytree(origin_sweep / "1", tmp_path / "run")
+def test_cli_rebuilds_a_single_run_folder(synthetic_sweep, tmp_path):
+    folder = shutil.copytree(synthetic_sweep / "1", tmp_path / "run")
     result = _cli(folder)
     assert result.returncode == 0, result.stderr
     assert (folder / "report.html").is_file()

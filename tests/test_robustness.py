@@ -12,6 +12,8 @@ import pytest
 
 from conftest import sweep
 
+pytestmark = pytest.mark.slow  # real sweeps and CLI subprocesses
+
 # One group of six runs that differ only in learning rate: the last one diverges.
 LRS = "optimizer.lr=1e-3,2e-3,3e-3,5e-3,1e-2,1e3"
 GOOD_LRS = "optimizer.lr=1e-3,2e-3,5e-3,1e-2"  # the same runs minus the bad two

@@ -16,9 +16,14 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.util import tensor_util
 
 from conftest import sweep
-from sweeper import files, groups, measure, registry, tensorboard
-from sweeper._tf import tf
-from sweeper.schema import Config, InitConfig
+from sweeper.config.schema import Config, InitConfig
+from sweeper.contract import BINS, HISTOGRAMS
+from sweeper.record import files, tensorboard
+from sweeper.sweep.plan import plan
+from sweeper.train import measure
+from sweeper.train._tf import tf
+from sweeper.train.components import program_key
+from sweeper.train.mlp import MLP
 
 STEPS = [0, 10, 20, 30, 40]  # steps=40 log_every=10: every 10th step and the last
 SIZES = {2: (1, 16, 1), 3: (1, 16, 16, 1)}  # units from input to output, per depth
@@ -52,6 +57,7 @@ def series(accumulator, tag) -> tuple[list[int], list[np.ndarray]]:
     return [e.step for e in found], values
 
 
+@pytest.mark.slow
 def test_only_tensorboard_runs_write_event_files(jobs):
     for (depth, on), job_dir in jobs.items():
         written = list((job_dir / tensorboard.FOLDER).glob("events.out.tfevents.*"))
@@ -59,10 +65,11 @@ def test_only_tensorboard_runs_write_event_files(jobs):
         assert files.read_run(job_dir)["status"] == "ok"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth", [2, 3])
 def test_one_histogram_per_layer_and_logged_step(jobs, depth):
     accumulator = events(jobs[depth, True])
-    expected = [f"{n}/layer_{i}" for i in range(depth) for n in tensorboard.HISTOGRAMS]
+    expected = [f"{n}/layer_{i}" for i in range(depth) for n in HISTOGRAMS]
     expected += [
         f"{n}/layer_{i}" for i in range(depth) for n in tensorboard.LAYER_SCALARS
     ]
@@ -71,11 +78,11 @@ def test_one_histogram_per_layer_and_logged_step(jobs, depth):
     metrics = pd.read_csv(jobs[depth, True] / files.METRICS_FILE)
     for i, (fan_in, fan_out) in enumerate(zip(SIZES[depth], SIZES[depth][1:])):
         grad_max = metrics[metrics["layer"] == i]["grad_max"].to_numpy(np.float32)
-        for name in tensorboard.HISTOGRAMS:
+        for name in HISTOGRAMS:
             steps, values = series(accumulator, f"{name}/layer_{i}")
             assert steps == STEPS
             for k, value in enumerate(values):
-                assert value.shape == (tensorboard.BINS, 3)
+                assert value.shape == (BINS, 3)
                 left, right, counts = value.T
                 assert counts.sum() == fan_in * fan_out  # every kernel entry, once
                 assert np.all(left <= right) and np.all(right[:-1] == left[1:])
@@ -84,6 +91,7 @@ def test_one_histogram_per_layer_and_logged_step(jobs, depth):
                     assert np.float32(largest) == grad_max[k]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth", [2, 3])
 def test_scalars_equal_metrics_csv(jobs, depth):
     accumulator = events(jobs[depth, True])
@@ -100,21 +108,22 @@ def test_scalars_equal_metrics_csv(jobs, depth):
             )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth", [2, 3])
 def test_step_0_weights_histogram_is_the_initial_kernel(jobs, depth):
     config = files.read_run(jobs[depth, True])["config"]
-    init = registry.initial_weights(
-        InitConfig(**config["init"]), list(SIZES[depth]), config["seed"]
-    )
+    mlp = MLP(SIZES[depth], config["model"]["activation"])
+    init = mlp.initial_params(InitConfig(**config["init"]), config["seed"])
     accumulator = events(jobs[depth, True])
-    for i, (kernel, _) in enumerate(init):
+    for i, kernel in enumerate(init[0::2]):
         left, right, counts = series(accumulator, f"weights/layer_{i}")[1][0].T
         assert (left[0], right[-1]) == (kernel.min(), kernel.max())
-        want, _ = np.histogram(kernel, tensorboard.BINS, (kernel.min(), kernel.max()))
+        want, _ = np.histogram(kernel, BINS, (kernel.min(), kernel.max()))
         # float32 in the step vs float64 here: an entry on an edge may change sides
         assert np.abs(counts - want).sum() <= 2, (counts, want)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth", [2, 3])
 def test_metrics_csv_is_the_same_with_and_without_tensorboard(jobs, depth):
     def without_tensorboard_column(job_dir):
@@ -134,8 +143,8 @@ def test_metrics_csv_is_the_same_with_and_without_tensorboard(jobs, depth):
 def test_runs_with_and_without_tensorboard_never_share_a_program():
     cfg = Config(depth=2, steps=40, log_every=10)
     on = dataclasses.replace(cfg, tensorboard=True)
-    assert groups.shape_of(cfg) != groups.shape_of(on)
-    assert groups.plan([cfg, on, cfg, on], memory_mb=1024) == [[0, 2], [1, 3]]
+    assert program_key(cfg) != program_key(on)
+    assert plan([cfg, on, cfg, on], memory_mb=1024) == [[0, 2], [1, 3]]
 
 
 def test_histograms_by_hand():
@@ -148,7 +157,7 @@ def test_histograms_by_hand():
         ]
     )
     got = measure.histograms([kernels], [kernels * 2.0])
-    counts = np.zeros((3, tensorboard.BINS), np.int32)
+    counts = np.zeros((3, BINS), np.int32)
     counts[0, [0, 10, 20, 29]] = 1  # the highest entry goes to the last bucket
     counts[1, -1] = 2
     for name, scale in (("weights", 1.0), ("grad", 2.0)):

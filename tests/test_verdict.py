@@ -1,20 +1,25 @@
 """Verdicts of real runs: each names the cause a user would act on."""
 
-from sweeper import engine, verdict
-from sweeper.schema import (
+import pytest
+
+from sweeper.config.schema import (
     ClipConfig,
     Config,
     InitConfig,
     OptimizerConfig,
     VerdictConfig,
 )
+from sweeper.record import verdict
+from sweeper.train import engine
+
+pytestmark = pytest.mark.slow  # trains real runs
 
 
 def judged(cfg: Config) -> tuple[str, dict, dict]:
     m = engine.train([cfg])
     layer = {name: values[:, 0] for name, values in m.layer.items()}
     run = {name: values[:, 0] for name, values in m.run.items()}
-    figs = verdict.figures(layer, run, m.steps, cfg.task)
+    figs = verdict.figures(layer, run, m.steps, m.baseline_loss)
     name, flags = verdict.judge(figs, int(m.diverged_at[0]), VerdictConfig())
     return name, flags, layer
 

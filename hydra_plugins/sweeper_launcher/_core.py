@@ -79,6 +79,8 @@ class SweeperLauncher(Launcher):
                 _numbered(composer.compose(overrides), idx)
                 for idx, overrides in enumerate(job_overrides, start=initial_job_idx)
             ]
+            full = f"{composer.full} composed by Hydra in full"
+            log.info(f"Composed {len(configs)} jobs, {full}")
             jobs = [_job(config) for config in configs]  # checks all before any trains
             returns: dict = {}  # job index -> Hydra's JobReturn
 
@@ -147,7 +149,7 @@ def _job(config: DictConfig):
     out_dir = Path(str(OmegaConf.select(config, "hydra.sweep.dir")))
     out_dir = out_dir / str(OmegaConf.select(config, "hydra.sweep.subdir"))
     try:
-        return job_of(config, out_dir)
+        return job_of(config, out_dir, list(config.hydra.overrides.task))
     except ConfigError as exc:
         stop(exc)
 

@@ -1,14 +1,14 @@
 """Every job's config of a sweep, composed by Hydra once per set of group choices.
 
 Hydra composes each job of a sweep from scratch (defaults list, YAML merges, schema
-checks), the slowest part of starting a big sweep. Jobs that choose the same config-group
-options differ only in plain `key=value` overrides, which Hydra applies to the composed
-config as the last step. So here the first job of each set of group choices is composed
-by Hydra, and its siblings are copies of it with their own value overrides applied by
-Hydra's own function and their overrides recorded as Hydra records them. Any other
-override (`+key`, `++key`, `~key`, `hydra.*`, a dict or list value) sends its job
-through Hydra's full composition. tests/test_compose.py checks that every config equals
-Hydra's own, node for node.
+checks), the slowest part of starting a big sweep. Jobs that choose the same
+config-group options differ only in plain `key=value` overrides, which Hydra applies
+to the composed config as the last step. So here the first job of each set of group
+choices is composed by Hydra, and its siblings are copies of it with their own value
+overrides applied by Hydra's own function and their overrides recorded as Hydra
+records them. Any other override (`+key`, `++key`, `~key`, `hydra.*`, a dict or list
+value) sends its job through Hydra's full composition. tests/test_compose.py checks
+that every config equals Hydra's own, node for node.
 
 The two functions this takes from Hydra are private (sweeper.cli.hydra_internals):
 without them every job is composed by Hydra in full, its public path.

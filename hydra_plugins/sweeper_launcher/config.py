@@ -1,4 +1,4 @@
-"""The launcher and sweeper settings sweeper registers with Hydra (`hydra/launcher=...`).
+"""The launcher and sweeper settings sweeper registers with Hydra (hydra/launcher=...).
 
 Hydra imports every module of the `hydra_plugins` namespace package, which registers
 these; the classes they name are in batched_launcher.py, ray_launcher.py and
@@ -39,7 +39,9 @@ store = ConfigStore.instance()
 store.store(
     group="hydra/launcher", name="batched", node=BatchedLauncherConf, provider="sweeper"
 )
-store.store(group="hydra/launcher", name="ray", node=RayLauncherConf, provider="sweeper")
+store.store(
+    group="hydra/launcher", name="ray", node=RayLauncherConf, provider="sweeper"
+)
 
 BASIC_SWEEPER = basic_sweeper()
 if BASIC_SWEEPER is not None:

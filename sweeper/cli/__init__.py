@@ -1,1 +1,1 @@
-"""The command line and its Hydra side: checks, the task function, the report callback."""
+"""The command line and its Hydra side: checks, task function, report callback."""

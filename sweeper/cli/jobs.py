@@ -9,9 +9,10 @@ from sweeper.config.schema import SWEEP_KEYS
 from sweeper.sweep.jobs import Job
 
 
-def job_of(config: DictConfig, out_dir: Path) -> Job:
-    """The Job of a composed config; ConfigError names its first fault."""
-    settings = settings_from_overrides(list(config.hydra.overrides.task))
+def job_of(config: DictConfig, out_dir: Path, overrides: list[str]) -> Job:
+    """The Job of a composed config and the job's own overrides (Hydra's
+    `hydra.overrides.task`); ConfigError names the config's first fault."""
+    settings = settings_from_overrides(overrides)
     return Job(typed(config), Path(out_dir).absolute(), settings)
 
 

@@ -27,9 +27,10 @@ CONF = "pkg://sweeper.conf"  # conf/, installed inside the package
 
 def train_job(cfg: DictConfig) -> None:
     """Hydra's task function: one job = one run, trained and written to its job dir."""
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    hydra_cfg = HydraConfig.get()
+    out_dir = Path(hydra_cfg.runtime.output_dir)
     try:
-        job = job_of(cfg, out_dir)
+        job = job_of(cfg, out_dir, list(hydra_cfg.overrides.task))
     except ConfigError as exc:  # a combination the command-line check could not see
         stop(exc)
     run_job(job)

@@ -37,7 +37,9 @@ class Init:
             return scale**2 * TRUNCATED_NORMAL_VARIANCE
         if self.kind == "uniform":
             return scale**2 / 3
-        if self.kind == "orthogonal":  # orthonormal columns (or rows) of the longer side
+        if (
+            self.kind == "orthogonal"
+        ):  # orthonormal columns (or rows) of the longer side
             return scale**2 / max(fan_in, fan_out)
         fan = {"fan_in": fan_in, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         return self.factor * scale**2 / fan
@@ -48,7 +50,9 @@ INITS = {
     "truncated_normal": Init("std", "truncated_normal"),
     "uniform": Init("limit", "uniform"),
     "xavier": Init("gain", "variance_scaling", 1.0, "fan_avg", "uniform"),
-    "glorot_normal": Init("gain", "variance_scaling", 1.0, "fan_avg", "truncated_normal"),
+    "glorot_normal": Init(
+        "gain", "variance_scaling", 1.0, "fan_avg", "truncated_normal"
+    ),
     "he_normal": Init("gain", "variance_scaling", 2.0, "fan_in", "truncated_normal"),
     "he_uniform": Init("gain", "variance_scaling", 2.0, "fan_in", "uniform"),
     "lecun_normal": Init("gain", "variance_scaling", 1.0, "fan_in", "truncated_normal"),
@@ -97,8 +101,9 @@ ACTIVATIONS = {
     "leaky_relu": Activation(True),
 }
 
-# Clip kinds, applied in this order. Every run has a threshold for each, infinite for the
-# kinds it does not use, so runs of different kinds share a program; `none` uses none.
+# Clip kinds, applied in this order. Every run has a threshold for each, infinite for
+# the kinds it does not use, so runs of different kinds share a program; `none` uses
+# none.
 CLIP_KINDS = ("value", "norm", "global_norm")
 CLIPS = ("none", *CLIP_KINDS)
 

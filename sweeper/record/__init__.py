@@ -1,1 +1,1 @@
-"""Per-run files and judgement: metrics.csv, run.json, TensorBoard events, the verdict."""
+"""Per-run files and judgement: metrics.csv, run.json, TensorBoard events, verdicts."""

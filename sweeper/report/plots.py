@@ -164,7 +164,7 @@ def early_median(metrics: pd.DataFrame, value: str) -> pd.Series:
     parts = {}
     for job, table in metrics.groupby("job", sort=False):
         steps = np.sort(table["step"].unique())
-        # As sweeper.record.verdict: the first 10% of steps, and at least two logged steps.
+        # As record.verdict: the first 10% of steps, and at least two logged steps.
         cutoff = max(EARLY * steps[-1], steps[min(1, len(steps) - 1)])
         early = table[table["step"] <= cutoff]
         parts[job] = early.groupby("layer")[value].median()

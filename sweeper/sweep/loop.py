@@ -47,5 +47,7 @@ def run(
 
     # The report's imports (pandas, matplotlib, seaborn) load while the workers train,
     # when this process would only wait for them.
-    threading.Thread(target=importlib.import_module, args=(REPORT,), daemon=True).start()
+    threading.Thread(
+        target=importlib.import_module, args=(REPORT,), daemon=True
+    ).start()
     backend.train([jobs[i].cfg for i in todo], groups, finished)

@@ -21,7 +21,9 @@ class Sizes:
         self.widest = max(size for spec in specs for size in spec.shape)
         self.batch_size, self.probe_size = cfg.task.batch_size, cfg.task.probe_size
         # inputs and targets of every step
-        self.data = (cfg.steps + 1) * self.batch_size * (task.input_dim + task.output_dim)
+        self.data = (
+            (cfg.steps + 1) * self.batch_size * (task.input_dim + task.output_dim)
+        )
 
 
 def bytes_per_run(sizes: Sizes, optimizers: tuple[str, ...]) -> int:
@@ -66,7 +68,8 @@ def plan(cfgs: list[Config], memory_mb: float, parts: int = 1) -> list[list[int]
     # Costliest first: workers take groups in this order, and a long group started
     # last would leave the other workers idle at the end.
     cost = {
-        id(group): seconds([cfgs[i] for i in group], sizes[group[0]]) for group in groups
+        id(group): seconds([cfgs[i] for i in group], sizes[group[0]])
+        for group in groups
     }
     return sorted(sorted(groups), key=lambda group: -cost[id(group)])
 

@@ -68,7 +68,9 @@ def task_of(cfg: Config) -> Task:
 
 
 def model_of(cfg: Config, task: Task) -> Model:
-    return {"mlp": MLP}[cfg.model.name].from_config(cfg, task.input_dim, task.output_dim)
+    return {"mlp": MLP}[cfg.model.name].from_config(
+        cfg, task.input_dim, task.output_dim
+    )
 
 
 def program_key(cfg: Config) -> ProgramKey:

@@ -1,4 +1,4 @@
-"""The compiled training loop: R runs of one program trained together, measured en route.
+"""The compiled training loop: R runs of one program trained together, measured.
 
 Runs that share a `ProgramKey` share one XLA program. Their weights are stacked along a
 leading run axis ([R, in, out]) and carried through the loop as tensors; everything that
@@ -170,7 +170,9 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         stats["global_grad_norm_clipped"] = measure.global_norm(clipped)
         if key.tensorboard:
             kernels = measure.by_role(params, specs, KERNEL)
-            stats.update(measure.histograms(kernels, measure.by_role(grads, specs, KERNEL)))
+            stats.update(
+                measure.histograms(kernels, measure.by_role(grads, specs, KERNEL))
+            )
         runs = tf.shape(params[0])[0]
         x, y = (tf.broadcast_to(part, [runs, *part.shape]) for part in probe)
         zs, hs = model.forward(params, x)

@@ -18,8 +18,14 @@ def by_role(tensors: list, specs: list[ParamSpec], role: str) -> list:
 
 def gradient_stats(specs, params, grads, clipped, new_params) -> dict:
     """Per-layer gradient and weight statistics of the model's kernels and biases."""
-    kernels, new_kernels = by_role(params, specs, KERNEL), by_role(new_params, specs, KERNEL)
-    kernel_grads, bias_grads = by_role(grads, specs, KERNEL), by_role(grads, specs, BIAS)
+    kernels, new_kernels = (
+        by_role(params, specs, KERNEL),
+        by_role(new_params, specs, KERNEL),
+    )
+    kernel_grads, bias_grads = (
+        by_role(grads, specs, KERNEL),
+        by_role(grads, specs, BIAS),
+    )
     stats = {
         "grad_norm": [run_norm(g) for g in kernel_grads],
         "grad_var": [tf.math.reduce_variance(g, axis=[1, 2]) for g in kernel_grads],

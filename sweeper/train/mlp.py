@@ -50,7 +50,9 @@ class MLP:
                 seed_i = seed_for(seed, spec.layer, 0)
                 value = weight_initializer(init, seed_i)(spec.shape)
             elif init.bias_like_weights:
-                value = weight_initializer(init, seed_for(seed, spec.layer, 1))(spec.shape)
+                value = weight_initializer(init, seed_for(seed, spec.layer, 1))(
+                    spec.shape
+                )
             else:
                 value = np.full(spec.shape, init.bias)
             params.append(np.asarray(value, np.float32))
