@@ -90,6 +90,7 @@ class Measurements:
     # [R] first step with a non-finite loss, gradient or update; -1 if none
     diverged_at: np.ndarray
     baseline_loss: float  # probe loss of the best constant prediction (the task's)
+    started: float  # when the group started training, seconds since the epoch (UTC)
     seconds: float  # wall time of the group: compile + train + transfer
     # tensorboard=true only: the HISTOGRAM_ARRAYS
     histograms: dict = field(default_factory=dict)

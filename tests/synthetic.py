@@ -163,6 +163,7 @@ def _train(out_dir, settings, verdict, depth, logged, baseline, rng) -> dict:
         "diverged_at": diverged_at,
         "error": None,
         "timings": {
+            "started_at": f"2026-12-01T10:{int(rng.integers(60)):02d}:00+00:00",
             "group_seconds": rng.uniform(2, 8),
             "group_size": 1,
             "write_seconds": rng.uniform(1e-3, 3e-3),

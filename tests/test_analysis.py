@@ -9,7 +9,7 @@ import pytest
 
 from conftest import SYNTHETIC_LOG_EVERY, SYNTHETIC_STEPS
 from sweeper.record.verdict import FLAGS, VERDICTS
-from sweeper.report import analysis
+from sweeper.report import analysis, summary
 from synthetic import write_sweep
 
 
@@ -56,8 +56,8 @@ def test_cli_text_kept_for_numbers(tmp_path):
     runs, _ = analysis.load_runs(tmp_path)
     assert runs["optimizer.lr"].tolist() == [0.001, 0.01] * 4
     assert analysis.labels(runs).iloc[0] == "init=normal depth=2 optimizer.lr=1e-3"
-    summary = pd.read_csv(analysis.write_summary(tmp_path), dtype=str)
-    assert summary["optimizer.lr"].tolist() == ["1e-3", "1e-2"] * 4
+    table = pd.read_csv(summary.write_summary(tmp_path), dtype=str)
+    assert table["optimizer.lr"].tolist() == ["1e-3", "1e-2"] * 4
 
 
 def test_load_metrics(synthetic_sweep):
@@ -90,20 +90,31 @@ def test_depth_factor_matches_run_files(synthetic_sweep):
 
 def test_write_summary(synthetic_sweep, synthetic_truth, tmp_path):
     folder = shutil.copytree(synthetic_sweep, tmp_path / "sweep")
-    path = analysis.write_summary(folder)
+    path = summary.write_summary(folder)
     assert path == folder / "summary.csv"
-    summary = pd.read_csv(path)
-    assert len(summary) == 4
-    assert list(summary.columns[:5]) == ["init", "depth", "job", "status", "verdict"]
-    assert list(summary.columns[5 : 5 + len(FLAGS)]) == list(FLAGS)
-    assert summary.columns[5 + len(FLAGS)] == "final_loss"
-    assert set(summary["verdict"]) <= set(VERDICTS)
-    assert summary["verdict"].tolist() == synthetic_truth["verdict"].tolist()
-    assert summary["init"].tolist() == ["normal", "normal", "xavier", "xavier"]
+    table = pd.read_csv(path)
+    assert len(table) == 4
+    assert list(table.columns[:5]) == ["init", "depth", "job", "status", "verdict"]
+    assert list(table.columns[5 : 5 + len(FLAGS)]) == list(FLAGS)
+    assert table.columns[5 + len(FLAGS)] == "final_loss"
+    assert set(table["verdict"]) <= set(VERDICTS)
+    assert table["verdict"].tolist() == synthetic_truth["verdict"].tolist()
+    assert table["init"].tolist() == ["normal", "normal", "xavier", "xavier"]
     assert not list(folder.glob(".summary.csv.*"))  # no temporary file left behind
-    assert np.isfinite(summary["first_grad_std_start"]).all()
+    assert np.isfinite(table["first_grad_std_start"]).all()
     written = synthetic_truth["first_grad_std_start"]
-    np.testing.assert_allclose(summary["first_grad_std_start"], written, rtol=1e-8)
+    np.testing.assert_allclose(table["first_grad_std_start"], written, rtol=1e-8)
+    # every resolved setting, swept or not, as config/<key>; then when and how long
+    config = json.loads((folder / "0" / "run.json").read_text())["config"]
+    assert table["config/optimizer.name"].tolist() == [config["optimizer"]["name"]] * 4
+    assert table["config/model.width"].tolist() == [config["model"]["width"]] * 4
+    assert table["config/depth"].tolist() == [2, 3, 2, 3]
+    assert table["config/init.name"].tolist() == table["init"].tolist()
+    rest = list(table.columns[table.columns.get_loc("error") + 1 :])
+    assert rest[:2] == ["started_at", "seconds"]
+    assert all(c.startswith("config/") for c in rest[2:]) and len(rest) > 20
+    assert (table["seconds"] > 0).all()
+    assert table["started_at"].str.endswith("+00:00").all()
 
 
 def test_setting_named_like_a_result_column(tmp_path):

@@ -134,3 +134,10 @@ def test_plan_hands_out_the_costliest_groups_first():
     # more optimizers, more optimizer state: more to compile and to step
     sgd, adam, both = cfgs[0:3], cfgs[3:6], cfgs[0:6]
     assert groups.seconds(both) > groups.seconds(adam) > groups.seconds(sgd)
+
+
+def test_a_plan_of_no_runs_is_empty():
+    from sweeper.sweep.plan import plan
+
+    # resume=true of a sweep whose every job is complete leaves nothing to train
+    assert plan([], memory_mb=1024, parts=2) == []

@@ -31,6 +31,27 @@ def test_origin_sweep_writes_every_file(origin_sweep):
         assert (origin_sweep / name).exists(), name
 
 
+def test_summary_holds_every_resolved_setting(origin_sweep):
+    summary = pd.read_csv(origin_sweep / "summary.csv")
+    # unswept settings too: the question's SGD, lr, clip by value, 16 ReLU units
+    assert set(summary["config/optimizer.name"]) == {"sgd"}
+    assert set(summary["config/optimizer.lr"]) == {1e-3}
+    assert set(summary["config/clip.name"]) == {"value"}
+    assert set(summary["config/clip.threshold"]) == {4.5}
+    assert set(summary["config/model.width"]) == {16}
+    assert set(summary["config/model.activation"]) == {"relu"}
+    assert set(summary["config/steps"]) == {ORIGIN_STEPS}
+    # each init's own fields: normal reads std (1e-3), xavier its gain
+    normal = summary[summary["init"] == "normal"]
+    xavier = summary[summary["init"] == "xavier"]
+    assert set(normal["config/init.std"]) == {1e-3}
+    assert xavier["config/init.std"].isna().all()
+    assert set(xavier["config/init.bias"]) == {0.1}
+    assert (summary["seconds"] > 0).all()
+    started = pd.to_datetime(summary["started_at"])
+    assert (started.dt.tz is not None) and started.notna().all()
+
+
 def test_origin_sweep_verdicts(origin_sweep):
     runs = _runs(origin_sweep)
     assert set(runs) == {("normal", 2), ("normal", 3), ("xavier", 2), ("xavier", 3)}
@@ -113,3 +134,29 @@ def test_a_swept_key_replaces_the_default_grid(tmp_path):
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert list(summary["seed"]) == [0, 1]
     assert "depth" not in summary.columns  # depth stays at its default, unswept
+
+
+def test_any_override_turns_the_default_grid_off(tmp_path):
+    # Hydra's own semantics: -m with one value per key is a sweep of one job
+    sweep(tmp_path, "optimizer=adam", "steps=20", "log_every=0")
+    assert [p.name for p in tmp_path.glob("*/run.json")] == ["run.json"]
+
+
+def test_a_sweep_in_yaml_runs_as_written(tmp_path):
+    # hydra.sweeper.params in a primary config of one's own: its grid, no default grid
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "experiment.yaml").write_text(
+        "defaults:\n  - config\n  - _self_\nsteps: 20\nlog_every: 0\n"
+        "hydra:\n  sweeper:\n    params:\n      optimizer: sgd,adam\n"
+    )
+    mine = ["--config-dir", str(tmp_path / "mine"), "--config-name", "experiment"]
+    sweep(tmp_path, *mine)
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert sorted(summary["optimizer"]) == ["adam", "sgd"]
+    assert "init" not in summary.columns
+
+
+def test_a_glob_sweeps_every_option_of_a_group(tmp_path):
+    sweep(tmp_path, "init=glob(he_*)", "steps=20", "log_every=0")
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert sorted(summary["init"]) == ["he_normal", "he_uniform"]

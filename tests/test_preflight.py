@@ -39,6 +39,58 @@ BAD = [
 ]
 
 
+def test_the_default_grid_is_for_a_bare_multirun_only():
+    assert preflight.check([], multirun=True) == preflight.DEFAULT_GRID
+    assert preflight.check(["optimizer=adam"], multirun=True) == ["optimizer=adam"]
+    assert preflight.check([], multirun=False) == []
+
+
+def test_sweep_functions_are_expanded_or_refused_in_one_line():
+    from hydra import initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    with initialize_config_module(preflight.CONF_MODULE, version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        lists = preflight.grid(["init=glob(*)", "depth=range(2,5)"], True, loader)
+    inits = {o for lst in lists for o in lst if o.startswith("init=")}
+    assert inits == {f"init={p.stem}" for p in preflight_conf("init")}
+    assert {o for lst in lists for o in lst if o.startswith("depth=")} == {
+        "depth=2",
+        "depth=3",
+        "depth=4",
+    }
+    preflight.check(["init=choice(normal,xavier)", "init.bias=0.1"], multirun=True)
+    with pytest.raises(ConfigError, match=r"`init` must be one of .*'xavir' was"):
+        preflight.check(["init=choice(normal,xavir)"], multirun=True)
+    with pytest.raises(ConfigError, match=r"sweep for `optimizer.lr` must be a list"):
+        preflight.check(["optimizer.lr=interval(1e-4,1e-1)"], multirun=True)
+    with pytest.raises(ConfigError, match=r"sweep for `init` must list at least one"):
+        preflight.check(["init=glob(nothing*)"], multirun=True)
+
+
+def test_a_sweep_in_yaml_is_checked_like_the_command_line(tmp_path):
+    (tmp_path / "experiment.yaml").write_text(
+        "defaults:\n  - config\n  - _self_\n"
+        "hydra:\n  sweeper:\n    params:\n      init: normal,xavir\n"
+    )
+    with pytest.raises(ConfigError, match=r"`init` must be one of .*'xavir' was"):
+        preflight.check([], True, str(tmp_path), "experiment")
+    # the command line wins for a key in both, as in Hydra's basic sweeper
+    kept = preflight.check(["init=xavier"], True, str(tmp_path), "experiment")
+    assert kept == ["init=xavier"]
+    (tmp_path / "experiment.yaml").write_text(
+        "defaults:\n  - config\n  - _self_\n"
+        "hydra:\n  sweeper:\n    params:\n      optimizer: sgd,adam\n"
+    )
+    assert preflight.check([], True, str(tmp_path), "experiment") == []  # no grid
+
+
+def preflight_conf(group: str) -> list:
+    from pathlib import Path
+
+    return sorted((Path(__file__).parents[1] / "conf" / group).glob("*.yaml"))
+
+
 @pytest.mark.parametrize("overrides, message", BAD)
 def test_bad_values_raise_one_line(overrides, message):
     with pytest.raises(ConfigError, match=message) as info:

@@ -102,6 +102,19 @@ def test_resume_on_the_per_job_path_skips_complete_jobs(tmp_path):
     assert _mtimes(tmp_path, ["0", "1"]) == before
 
 
+def test_resuming_a_finished_sweep_rebuilds_its_report_and_trains_nothing(tmp_path):
+    # What a Ctrl-C while the report is written leaves: every job complete, no report.
+    grid = ["depth=2,3", "steps=50", "log_every=0"]
+    sweep(tmp_path, *grid)
+    for name in ("report.html", "report.md", "summary.csv"):
+        (tmp_path / name).unlink()
+    before = _mtimes(tmp_path, ["0", "1"])
+    sweep(tmp_path, *grid, "resume=true")  # exit status 0, or this raises
+    assert _mtimes(tmp_path, ["0", "1"]) == before
+    for name in ("report.html", "report.md", "summary.csv"):
+        assert (tmp_path / name).is_file(), name
+
+
 def test_resume_never_reuses_a_run_of_another_config(tmp_path):
     sweep(tmp_path, "depth=2,3", "steps=50", "log_every=0")
     before = _mtimes(tmp_path, ["0", "1"])

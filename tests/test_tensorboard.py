@@ -63,6 +63,9 @@ def test_only_tensorboard_runs_write_event_files(jobs):
         written = list((job_dir / tensorboard.FOLDER).glob("events.out.tfevents.*"))
         assert len(written) == (1 if on else 0), job_dir
         assert files.read_run(job_dir)["status"] == "ok"
+        if on:  # a folder others can read, as mkdir would make it (not mkdtemp's 0700)
+            mode = (job_dir / tensorboard.FOLDER).stat().st_mode & 0o777
+            assert mode == 0o777 & ~files.umask()
 
 
 @pytest.mark.slow

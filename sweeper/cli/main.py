@@ -19,9 +19,6 @@ from sweeper.cli.jobs import job_of
 from sweeper.config.schema import ConfigError, stop
 from sweeper.sweep.jobs import run_job
 
-# `python -m sweeper -m` with nothing swept runs the question's grid over the keys the
-# command line leaves unset.
-DEFAULT_GRID = ["init=normal,xavier", "depth=2,3"]
 CONF = "pkg://sweeper.conf"  # conf/, installed inside the package
 
 
@@ -47,11 +44,6 @@ hydra_main = hydra.main(config_path=CONF, config_name="config", version_base="1.
 def main() -> None:
     """Validate the command line's every swept value, then run Hydra on it."""
     args = args_parser().parse_args(sys.argv[1:])
-    if args.multirun and not any("," in o for o in args.overrides):
-        given = {o.partition("=")[0] for o in args.overrides}
-        grid = [g for g in DEFAULT_GRID if g.partition("=")[0] not in given]
-        sys.argv += grid  # Hydra reads sys.argv itself
-        args.overrides += grid
     asks_hydra = (
         args.help
         or args.hydra_help
@@ -62,9 +54,13 @@ def main() -> None:
     )
     if not asks_hydra:
         try:
-            preflight.check(args.overrides, args.multirun, args.config_dir)
+            overrides = preflight.check(
+                args.overrides, args.multirun, args.config_dir, args.config_name
+            )
         except ConfigError as exc:
             stop(exc)
+        if not args.overrides:
+            sys.argv += overrides  # a bare -m: the default grid (Hydra reads sys.argv)
     hydra_main()
     # Nothing is freed from here on: spare the interpreter's last collection over every
     # object still alive.

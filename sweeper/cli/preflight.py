@@ -11,7 +11,8 @@ import os
 import typing
 from pathlib import Path
 
-from hydra import compose, initialize_config_module
+from hydra import compose, initialize_config_dir, initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import (
     ConfigCompositionException,
@@ -25,6 +26,9 @@ from sweeper.cli import store  # noqa: F401  (the schema the YAML composes again
 from sweeper.config.schema import Config, ConfigError
 
 CONF_MODULE = "sweeper.conf"  # conf/, installed inside the package
+# What a bare `python -m sweeper -m` runs: the question's grid.
+DEFAULT_GRID = ["init=normal,xavier", "depth=2,3"]
+BASIC_SWEEPERS = ("basic", "batched")  # sweepers that run every value of a sweep
 
 
 def typed(cfg: DictConfig) -> Config:
@@ -51,38 +55,58 @@ def typed(cfg: DictConfig) -> Config:
     )
 
 
-def grid(overrides: list[str], multirun: bool) -> list[list[str]]:
-    """Override lists that between them try every value of every swept key once."""
-    parser = OverridesParser.create()
-    try:
-        parsed = parser.parse_overrides(overrides)
-    except OverrideParseException as exc:
-        raise ConfigError(f"Cannot parse the overrides {overrides}: {_first_line(exc)}")
+def grid(
+    overrides: list[str], multirun: bool, config_loader=None, every_value: bool = True
+) -> list[list[str]]:
+    """Override lists that between them try every value of every swept key once.
+
+    `config_loader` lists a config group's options for `glob(...)`. With
+    `every_value` (Hydra's basic sweeper, which runs every value) a sweep that has no
+    list of values, `interval(...)`, is an error; other sweepers sample such a key,
+    which is then left at its default here.
+    """
     values: dict[str, list[str]] = {}
-    for override in parsed:
+    for override in _parse(overrides, config_loader):
         key = override.get_key_element()
+        text = override.input_line.partition("=")[2] if override.input_line else ""
         if key.startswith("hydra.") or key.startswith("hydra/"):
             continue  # Hydra's own settings: Hydra checks them
-        if override.is_sweep_override():
-            if not multirun:
-                raise ConfigError(
-                    f"The value for `{key}` must be a single value without --multirun "
-                    f"(-m), but {override.input_line.partition('=')[2]!r} was passed."
-                )
-            swept = list(override.sweep_string_iterator())
-            if not swept:
-                raise ConfigError(
-                    f"The sweep for `{key}` must list at least one value."
-                )
-            values[key] = swept
-        else:
+        if not override.is_sweep_override():
             values[key] = [override.get_value_element_as_str()]
+            continue
+        if not multirun:
+            raise ConfigError(
+                f"The value for `{key}` must be a single value without --multirun "
+                f"(-m), but {text!r} was passed."
+            )
+        if not override.is_discrete_sweep():
+            if every_value:
+                raise ConfigError(
+                    f"The sweep for `{key}` must be a list of values, range(...), "
+                    "choice(...) or glob(...) with Hydra's basic sweeper, but "
+                    f"{text!r} was passed (interval(...) is for sweepers that sample, "
+                    "such as hydra/sweeper=optuna)."
+                )
+            values.pop(key, None)
+            continue
+        swept = list(override.sweep_string_iterator())
+        if not swept:
+            raise ConfigError(f"The sweep for `{key}` must list at least one value.")
+        values[key] = swept
     base = {key: vals[0] for key, vals in values.items()}
     lists = [_as_list(base)]
     for key, vals in values.items():
         for value in vals[1:]:
             lists.append(_as_list({**base, key: value}))
     return lists
+
+
+def _parse(overrides: list[str], config_loader=None) -> list:
+    parser = OverridesParser.create(config_loader=config_loader)
+    try:
+        return parser.parse_overrides(overrides)
+    except OverrideParseException as exc:
+        raise ConfigError(f"Cannot parse the overrides {overrides}: {_first_line(exc)}")
 
 
 def _as_list(settings: dict) -> list[str]:
@@ -93,32 +117,62 @@ def check(
     overrides: list[str],
     multirun: bool,
     config_dir: str | None = None,
-) -> None:
+    config_name: str | None = None,
+) -> list[str]:
     """Raise ConfigError for the first override list that makes an invalid config.
 
-    Also for an output folder that cannot be written; `config_dir` is --config-dir.
+    Also for an output folder that cannot be written; `config_dir` and `config_name`
+    are --config-dir and --config-name (a primary config of one's own).
+    The swept values of `hydra.sweeper.params` (in YAML) are checked with the command
+    line's, which win for a key in both, as in Hydra's basic sweeper. Returns the
+    overrides to run: a bare `-m`, with no override and no `hydra.sweeper.params`, runs
+    DEFAULT_GRID.
     """
-    lists = grid(overrides, multirun)
     extra = []
-    if config_dir:
-        extra = [f"hydra.searchpath=[file://{Path(config_dir).absolute()}]"]
-    with initialize_config_module(CONF_MODULE, version_base="1.3"):
+    if config_dir and config_name:  # a primary config of one's own, in config_dir
+        extra = [f"hydra.searchpath=[pkg://{CONF_MODULE}]"]
+        where = str(Path(config_dir).absolute())
+        initialize = initialize_config_dir(where, version_base="1.3")
+    else:
+        if config_dir:
+            extra = [f"hydra.searchpath=[file://{Path(config_dir).absolute()}]"]
+        initialize = initialize_config_module(CONF_MODULE, version_base="1.3")
+    hydra_only = [
+        o.input_line
+        for o in _parse(overrides)
+        if o.is_hydra_override() and not o.is_sweep_override()
+    ]
+    with initialize:
+        name = config_name or "config"
+        setup = _compose(name, hydra_only + extra, config_dir, return_hydra_config=True)
+        sweeper = setup.hydra.runtime.choices.get("hydra/sweeper")
+        params = dict(setup.hydra.sweeper.get("params") or {}) if multirun else {}
+        if multirun and not overrides and not params:
+            overrides = list(DEFAULT_GRID)
+        swept = [f"{key}={value}" for key, value in params.items()] + overrides
+        loader = GlobalHydra.instance().config_loader()
+        lists = grid(swept, multirun, loader, every_value=sweeper in BASIC_SWEEPERS)
         for override_list in lists:
-            try:
-                cfg = typed(compose("config", overrides=override_list + extra))
-            except ConfigError:
-                raise
-            except (
-                ConfigCompositionException,
-                MissingConfigException,
-                OmegaConfBaseException,
-            ) as exc:
-                raise ConfigError(explain(exc, override_list)) from None
-            except Exception as exc:  # e.g. a YAML file that does not parse
-                where = f"--config-dir {config_dir!r}" if config_dir else "conf/"
-                raise ConfigError(f"Cannot read the config in {where}: {_one(exc)}")
+            composed = _compose(name, override_list + extra, config_dir, override_list)
+            cfg = typed(composed)
             _check_combination(cfg, override_list)
     _check_output(overrides, multirun, cfg.resume)
+    return overrides
+
+
+def _compose(name, overrides: list[str], config_dir, given=None, **kw) -> DictConfig:
+    """Hydra's composition of a config; its errors as one-line ConfigErrors."""
+    try:
+        return compose(name, overrides=overrides, **kw)
+    except (
+        ConfigCompositionException,
+        MissingConfigException,
+        OmegaConfBaseException,
+    ) as exc:
+        raise ConfigError(explain(exc, overrides if given is None else given)) from None
+    except Exception as exc:  # e.g. a YAML file that does not parse
+        where = f"--config-dir {config_dir!r}" if config_dir else "conf/"
+        raise ConfigError(f"Cannot read the config in {where}: {_one(exc)}")
 
 
 def _check_combination(cfg: Config, overrides: list[str]) -> None:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from sweeper.contract import LAYER_METRICS, RUN_METRICS
 
+FLOAT_FORMAT = "%.9g"  # every float32 digit
 METRICS_FILE = "metrics.csv"
 RUN_FILE = "run.json"
 # Long format: one row per (logged step, layer), after the run's swept settings.
@@ -34,10 +35,29 @@ def metrics_table(steps, layer: dict, run: dict, settings: dict) -> pd.DataFrame
     return pd.DataFrame(columns)
 
 
+def umask() -> int:
+    """This process's umask, read without changing it where Linux allows."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    # Elsewhere reading it means setting it: for a moment another thread's new file
+    # would get umask 0.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, write) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes its file 0600; the file is meant to be shared like any other a
+        # tool writes, so it gets the mode open() would give it.
+        os.chmod(fd, 0o666 & ~umask())
         with os.fdopen(fd, "w", newline="") as handle:
             write(handle)
         os.replace(tmp, path)
@@ -48,7 +68,9 @@ def _atomic_write(path: Path, write) -> None:
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:
     """Write a table as CSV, atomically; floats keep float32 precision."""
-    _atomic_write(path, lambda h: table.to_csv(h, index=False, float_format="%.9g"))
+    _atomic_write(
+        path, lambda h: table.to_csv(h, index=False, float_format=FLOAT_FORMAT)
+    )
 
 
 def write_text(text: str, path: Path) -> None:

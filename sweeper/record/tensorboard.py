@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from sweeper.contract import HISTOGRAMS
+from sweeper.record import files
 
 FOLDER = "tensorboard"  # in the job dir; `tensorboard --logdir <sweep dir>` finds it
 # Histograms per layer, tag `<name>/layer_<i>`, one per contract.HISTOGRAMS name.
@@ -34,6 +35,7 @@ def write_events(out_dir: Path, result, index: int) -> Path:
     folder = out_dir / FOLDER
     tmp = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{FOLDER}.", suffix=".tmp"))
     try:
+        tmp.chmod(0o777 & ~files.umask())  # mkdtemp's 0700, as mkdir would make it
         writer = tf.summary.create_file_writer(str(tmp))
         with writer.as_default():
             # One Summary proto per logged step, so one eager op each: tag by tag

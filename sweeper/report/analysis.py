@@ -13,7 +13,6 @@ import pandas as pd
 from sweeper.record import files
 from sweeper.record.verdict import FLAGS
 
-SUMMARY_FILE = "summary.csv"
 REPLICATES = ("seed",)  # swept keys that repeat a run rather than change it
 FIGURES = (
     "final_loss",
@@ -28,6 +27,8 @@ FIGURES = (
 
 
 RESULTS = {"job", "status", "verdict", *FLAGS, *FIGURES, "error", "diverged_at"}
+RESULTS |= {"started_at", "seconds"}
+CONFIG = "config/"  # prefix of the resolved-settings columns: config/model.width
 
 
 def _job_dirs(folder: Path) -> list[Path]:
@@ -63,7 +64,9 @@ def load_runs(folder: Path) -> tuple[pd.DataFrame, list[str]]:
     runs
         One row per complete run, in job order: `job` ("." for a single-run dir), every
         settings key (union over runs; numeric where all values are), `status`,
-        `verdict`, one boolean column per flag, the figures, `error` and `diverged_at`.
+        `verdict`, one boolean column per flag, the figures, `error`, `diverged_at`,
+        `started_at` and `seconds` (its group's), and `config/<key>` for every resolved
+        setting of its config.
         `runs.attrs["cli_text"]` maps key -> {value: text as on the CLI}.
     incomplete
         Job names of dirs that look like runs (`.hydra`, metrics.csv or run.json) but
@@ -79,6 +82,7 @@ def load_runs(folder: Path) -> tuple[pd.DataFrame, list[str]]:
                 incomplete.append(job)
             continue
         figures = record.get("figures") or {}
+        timings = record.get("timings") or {}
         rows.append(
             {
                 "job": job,
@@ -89,6 +93,9 @@ def load_runs(folder: Path) -> tuple[pd.DataFrame, list[str]]:
                 **{name: _float(figures.get(name)) for name in FIGURES},
                 "error": record.get("error"),
                 "diverged_at": record.get("diverged_at"),
+                "started_at": timings.get("started_at"),
+                "seconds": _float(timings.get("group_seconds")),
+                **_flat(record.get("config") or {}, CONFIG),
             }
         )
     runs = pd.DataFrame(rows, columns=None if rows else ["job", "status", "verdict"])
@@ -102,6 +109,18 @@ def load_runs(folder: Path) -> tuple[pd.DataFrame, list[str]]:
         runs["diverged_at"] = runs["diverged_at"].astype("Int64")
     runs.attrs["cli_text"] = cli_text
     return runs, incomplete
+
+
+def _flat(config: dict, prefix: str) -> dict:
+    """A nested config as one level: {"model": {"width": 16}} -> {"config/model.width":
+    16} for the prefix "config/"."""
+    flat = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _settings_keys(rows: list[dict]) -> list[str]:
@@ -240,28 +259,3 @@ def depth_factors(
         for (low, a), (high, b) in zip(medians.items(), list(medians.items())[1:]):
             rows.append([label, low, high, a, b, a / b if b else float("inf")])
     return pd.DataFrame(rows, columns=columns)
-
-
-def write_summary(folder: Path) -> Path:
-    """Write summary.csv, one row per complete run, into the folder.
-
-    Parameters
-    ----------
-    folder
-        A run or sweep folder.
-
-    Returns
-    -------
-    Path
-        The summary.csv written: swept keys (as on the CLI), job, status, verdict, the
-        flags, the figures (final_loss first), diverged_at and error.
-    """
-    runs, _ = load_runs(folder)
-    keys = swept_keys(runs)
-    table = pd.DataFrame({k: [cli_text(runs, k, v) for v in runs[k]] for k in keys})
-    rest = ["job", "status", "verdict", *FLAGS, *FIGURES, "diverged_at", "error"]
-    for column in rest:
-        table[column] = runs[column].to_numpy() if column in runs else []
-    path = Path(folder) / SUMMARY_FILE
-    files.write_csv(table, path)
-    return path

@@ -18,7 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sweeper.record import files
-from sweeper.report import analysis, flows, narrative, plots
+from sweeper.report import analysis, flows, narrative, plots, summary
 from sweeper.report.document import Document
 
 REPORT_MD = "report.md"
@@ -39,7 +39,7 @@ def build(folder: Path) -> Path:
     if runs.empty:
         unfinished = f"{len(incomplete)} unfinished"
         raise NoRunsError(f"{folder} holds no complete run ({unfinished})")
-    analysis.write_summary(folder)
+    summary.write_summary(folder)
     metrics = analysis.load_metrics(folder, runs)
     doc = Document(folder)
     narrative.write(doc, runs, incomplete, metrics, _figures(folder, runs, metrics))

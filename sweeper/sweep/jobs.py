@@ -6,6 +6,7 @@ recorded as status `failed` in the job's run.json instead.
 
 import dataclasses
 import hashlib
+from datetime import datetime, timezone
 import json
 import time
 import traceback
@@ -122,6 +123,9 @@ def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
         "diverged_at": diverged_at if diverged_at >= 0 else None,
         "error": None,
         "timings": {
+            "started_at": datetime.fromtimestamp(
+                result.started, timezone.utc
+            ).isoformat(timespec="seconds"),
             "group_seconds": result.seconds,
             "group_size": outcome.size,
             "write_seconds": time.perf_counter() - start,

@@ -58,7 +58,7 @@ def plan(cfgs: list[Config], memory_mb: float, parts: int = 1) -> list[list[int]
         per_run = bytes_per_run(sizes[indices[0]], optimizers)
         size = max(1, int(memory_mb * 2**20 // per_run))
         groups += [indices[i : i + size] for i in range(0, len(indices), size)]
-    while len(groups) < parts:
+    while groups and len(groups) < parts:
         largest = max(groups, key=len)
         if len(largest) < 2:
             break

@@ -39,7 +39,7 @@ def train(cfgs: list[Config]) -> Measurements:
     key = program_key(cfgs[0])
     if any(program_key(cfg) != key for cfg in cfgs):
         raise ValueError("runs of one group must share a program key")
-    start = time.perf_counter()
+    started, start = time.time(), time.perf_counter()
     runs = len(cfgs)
     # XLA compiles a stack of one run to other kernels than a stack of several, whose
     # float32 rounding differs (~1e-6); a stack of 2 rounds exactly as a stack of 256.
@@ -70,6 +70,7 @@ def train(cfgs: list[Config]) -> Measurements:
         run={n: run[n].numpy()[:, :runs] for n in RUN_METRICS},
         diverged_at=diverged_at.numpy()[:runs],
         baseline_loss=task.baseline_loss(),
+        started=started,
         histograms={n: values.numpy()[:, :runs] for n, values in hists.items()},
         seconds=time.perf_counter() - start,
     )

@@ -1,0 +1,41 @@
+"""summary.csv, the stable one-row-per-run contract of a sweep folder.
+
+Columns, in order (README, "Output files"):
+- the swept keys, as typed on the command line;
+- `job`, `status`, `verdict`, one boolean per flag, the figures, `diverged_at`,
+  `error`;
+- `started_at` (UTC, when the run's group started training) and `seconds` (that
+  group's wall time: the runs of a group train at once, so they share it);
+- `config/<key>` for every resolved setting, swept or not (`config/optimizer.lr`,
+  `config/model.width`, ...), so the summaries of two sweeps concatenate.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+
+from sweeper.record import files
+from sweeper.record.verdict import FLAGS
+from sweeper.report.analysis import CONFIG, FIGURES, cli_text, load_runs, swept_keys
+
+SUMMARY_FILE = "summary.csv"
+RESULT_COLUMNS = ("job", "status", "verdict", *FLAGS, *FIGURES, "diverged_at", "error")
+RUN_COLUMNS = ("started_at", "seconds")
+
+
+def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """The summary.csv table of a `load_runs` table."""
+    keys = swept_keys(runs)
+    table = pd.DataFrame({k: [cli_text(runs, k, v) for v in runs[k]] for k in keys})
+    config = [c for c in runs.columns if c.startswith(CONFIG)]
+    for column in [*RESULT_COLUMNS, *RUN_COLUMNS, *config]:
+        table[column] = runs[column].to_numpy() if column in runs else []
+    return table
+
+
+def write_summary(folder: Path) -> Path:
+    """Write summary.csv, one row per complete run, into the folder; return its path."""
+    runs, _ = load_runs(folder)
+    path = Path(folder) / SUMMARY_FILE
+    files.write_csv(summary_table(runs), path)
+    return path

@@ -1,0 +1,48 @@
+"""Files as other tools write theirs: whole or not at all, in the umask's mode."""
+
+import os
+import stat
+
+import pandas as pd
+import pytest
+
+from sweeper.record import files
+
+
+@pytest.fixture
+def umask():
+    def set_umask(mask: int) -> None:
+        os.umask(mask)
+
+    saved = os.umask(0o022)
+    yield set_umask
+    os.umask(saved)
+
+
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_files_get_the_mode_the_umask_gives(tmp_path, umask, mask, mode):
+    umask(mask)
+    files.write_text("report\n", tmp_path / "report.md")
+    files.write_json({"complete": True}, tmp_path / "run.json")
+    files.write_csv(pd.DataFrame({"a": [1.5]}), tmp_path / "summary.csv")
+    for name in ("report.md", "run.json", "summary.csv"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode, name
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "report.md",
+        "run.json",
+        "summary.csv",
+    ]  # no temporary file left behind
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "summary.csv"
+    files.write_text("old\n", path)
+
+    def broken(handle):
+        handle.write("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        files._atomic_write(path, broken)
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.csv"]
