@@ -52,6 +52,21 @@ def test_summary_holds_every_resolved_setting(origin_sweep):
     assert (started.dt.tz is not None) and started.notna().all()
 
 
+def test_the_report_says_how_to_run_the_sweep_again(origin_sweep):
+    import importlib.metadata
+
+    text = (origin_sweep / "report.md").read_text()
+    command = (
+        f"python -m sweeper -m init=normal,xavier depth=2,3 steps={ORIGIN_STEPS} "
+        f"log_every=100 hydra.sweep.dir={origin_sweep}"
+    )
+    assert f"Command: `{command}`" in text
+    assert f"sweeper {importlib.metadata.version('sweeper')}." in text
+    record = json.loads((origin_sweep / "0" / "run.json").read_text())
+    assert record["command"] == command
+    assert record["versions"]["tensorflow"] == importlib.metadata.version("tensorflow")
+
+
 def test_origin_sweep_verdicts(origin_sweep):
     runs = _runs(origin_sweep)
     assert set(runs) == {("normal", 2), ("normal", 3), ("xavier", 2), ("xavier", 3)}

@@ -67,6 +67,13 @@ def test_report_says_what_was_swept_and_why(built, synthetic_truth):
     assert (low, high) == pytest.approx((written[0], written[1]), rel=0.05)  # 2 digits
     assert factor == pytest.approx(low / high, rel=0.1)
     assert factor == pytest.approx(written[0] / written[1], rel=0.1)
+    # what a reader needs to run it again: every fixed setting, as overrides
+    fixed = re.search(r"Fixed for every run \(as overrides\): `([^`]*)`", text)[1]
+    assert "optimizer=sgd optimizer.lr=0.001 clip=value clip.threshold=4.5" in fixed
+    assert "model.width=16 model.activation=relu" in fixed
+    assert f"steps={SYNTHETIC_STEPS}" in fixed and "seed=0" in fixed
+    assert "optimizer.momentum" not in fixed  # SGD reads no momentum
+    assert "init" not in fixed and "depth=" not in fixed  # swept
     html_text = path.read_text()
     assert line[0] in html_text
     for job in "0123":

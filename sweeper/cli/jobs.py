@@ -1,5 +1,7 @@
 """A Hydra job's config as sweeper's Job: typed config, job folder, swept settings."""
 
+import shlex
+import sys
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -13,7 +15,12 @@ def job_of(config: DictConfig, out_dir: Path, overrides: list[str]) -> Job:
     """The Job of a composed config and the job's own overrides (Hydra's
     `hydra.overrides.task`); ConfigError names the config's first fault."""
     settings = settings_from_overrides(overrides)
-    return Job(typed(config), Path(out_dir).absolute(), settings)
+    return Job(typed(config), Path(out_dir).absolute(), settings, command())
+
+
+def command() -> str:
+    """This process's command line, as one would type it again."""
+    return shlex.join(["python", "-m", "sweeper", *sys.argv[1:]])
 
 
 def settings_from_overrides(overrides: list[str]) -> dict:

@@ -27,7 +27,7 @@ FIGURES = (
 
 
 RESULTS = {"job", "status", "verdict", *FLAGS, *FIGURES, "error", "diverged_at"}
-RESULTS |= {"started_at", "seconds"}
+RESULTS |= {"started_at", "seconds", "command", "sweeper_version"}
 CONFIG = "config/"  # prefix of the resolved-settings columns: config/model.width
 
 
@@ -94,6 +94,8 @@ def load_runs(folder: Path) -> tuple[pd.DataFrame, list[str]]:
                 "error": record.get("error"),
                 "diverged_at": record.get("diverged_at"),
                 "started_at": timings.get("started_at"),
+                "command": record.get("command"),
+                "sweeper_version": (record.get("versions") or {}).get("sweeper"),
                 "seconds": _float(timings.get("group_seconds")),
                 **_flat(record.get("config") or {}, CONFIG),
             }

@@ -5,6 +5,8 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
+from sweeper.config.options import OPTIMIZERS
+from sweeper.config.schema import SWEEP_KEYS
 from sweeper.record.verdict import FLAGS
 from sweeper.report import analysis, plots
 from sweeper.report.plots import sci
@@ -40,13 +42,18 @@ def write(doc, runs, incomplete, metrics, figures) -> None:
     for key in keys:
         values = [analysis.cli_text(runs, key, v) for v in plots.levels(runs[key])]
         lines.append(["Swept ", ("code", key), ": " + ", ".join(values) + "."])
-    fixed = [k for k in runs.attrs["cli_text"] if k not in keys]
+    fixed = _fixed_settings(runs, keys)
     if fixed:
-        text = " ".join(
-            f"{k}={analysis.cli_text(runs, k, runs[k].iloc[0])}" for k in fixed
-        )
-        same = "Same for every run" if len(runs) > 1 else "Settings"
-        lines.append([f"{same} from the command line: ", ("code", text)])
+        same = "Fixed for every run" if len(runs) > 1 else "Settings"
+        lines.append([f"{same} (as overrides): ", ("code", fixed)])
+    commands = runs["command"].dropna().unique() if "command" in runs else []
+    if len(commands):
+        lines.append(["Command: ", ("code", commands[0])])
+        if len(commands) > 1:  # e.g. resumed with resume=true, or runs added later
+            lines.append(f"({len(commands)} commands wrote these runs; the first.)")
+    versions = runs["sweeper_version"].dropna().unique() if len(commands) else []
+    if len(versions):
+        lines.append(f"sweeper {', '.join(map(str, versions))}.")
     counts = runs["verdict"].value_counts().items()
     doc.items(lines + ["Verdicts: " + ", ".join(f"{n} {v}" for v, n in counts) + "."])
     doc.heading(2, "Verdicts")
@@ -85,6 +92,39 @@ def write(doc, runs, incomplete, metrics, figures) -> None:
     doc.heading(2, "Figures")
     for name, caption in figures:
         doc.image(name, caption)
+
+
+def _fixed_settings(runs: pd.DataFrame, keys: list) -> str:
+    """Every resolved setting that all runs share and no swept key sets, as the
+    overrides that would set it: `optimizer=sgd optimizer.lr=0.001 ...`."""
+    parts, used = [], ()  # the optimizer constants the (one) optimizer reads
+    optimizer = runs.get(f"{analysis.CONFIG}optimizer.name")
+    if optimizer is not None and optimizer.nunique() == 1:
+        used = getattr(OPTIMIZERS.get(optimizer.iloc[0]), "hyperparams", ())
+    for column in [c for c in runs.columns if c.startswith(analysis.CONFIG)]:
+        key = column.removeprefix(analysis.CONFIG)
+        group, _, name = key.rpartition(".")
+        values = runs[column]
+        if key in keys or group in keys or key in SWEEP_KEYS:
+            continue  # swept, or a setting of a swept group's options
+        if values.nunique(dropna=False) > 1 or values.isna().all():
+            continue  # varies with a swept setting, or unset
+        value = values.iloc[0]
+        if group == "optimizer" and name != "name" and name not in used:
+            continue  # a constant the run's optimizer does not read
+        parts.append(f"{group}={value}" if name == "name" else f"{key}={_cli(value)}")
+    return " ".join(parts)
+
+
+def _cli(value) -> str:
+    """A setting's value as Hydra reads it from the command line."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value)).lower()
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return str(value)
 
 
 def _verdict_table(runs, keys) -> tuple[list, list]:

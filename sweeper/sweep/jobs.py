@@ -5,7 +5,9 @@ recorded as status `failed` in the job's run.json instead.
 """
 
 import dataclasses
+import functools
 import hashlib
+import importlib.metadata
 from datetime import datetime, timezone
 import json
 import time
@@ -25,6 +27,19 @@ class Job:
     cfg: Config
     out_dir: Path
     settings: dict  # key as on the CLI -> value, e.g. {"init": "xavier"}
+    command: str = ""  # the command line that ran it, to reproduce it
+
+
+@functools.cache
+def versions() -> dict:
+    """Versions of sweeper and what its numbers depend on, for run.json."""
+    found = {}
+    for package in ("sweeper", "tensorflow", "keras", "hydra-core", "numpy"):
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = None
+    return found
 
 
 @dataclass
@@ -98,6 +113,8 @@ def _base_record(job: Job) -> dict:
         "settings": job.settings,
         "config_hash": config_hash(job.cfg),
         "config": dataclasses.asdict(job.cfg),
+        "command": job.command,
+        "versions": versions(),
     }
 
 
