@@ -151,6 +151,31 @@ def test_a_swept_key_replaces_the_default_grid(tmp_path):
     assert "depth" not in summary.columns  # depth stays at its default, unswept
 
 
+def test_the_terminal_gets_a_verdict_summary_and_the_job_logs_the_rest(tmp_path):
+    grid = ["init=normal,xavier", "depth=2,3", "steps=300", "log_every=50"]
+    result = sweep(tmp_path, *grid)
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    ours = [line for line in lines if line.startswith("sweeper: ")]
+    assert ours[0].startswith("sweeper: 4 runs: ")
+    assert ours[-1] == f"sweeper: report written to {tmp_path / 'report.html'}"
+    assert len(lines) <= 10  # a few lines of Hydra's, then ours: not lines per job
+    assert not [line for line in lines if "#0 :" in line or "INFO] - ok:" in line]
+    # each job's own log keeps its line
+    assert "ok: " in next((tmp_path / "0").glob("*.log")).read_text()
+
+
+def test_a_single_run_prints_its_verdict_and_figures(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "sweeper", "steps=300", f"hydra.run.dir={tmp_path}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("sweeper: vanishing — the back-propagated signal shrinks")
+    assert "the loss stays at 0.3" in first  # the question's net learns nothing
+
+
 def test_any_override_turns_the_default_grid_off(tmp_path):
     # Hydra's own semantics: -m with one value per key is a sweep of one job
     sweep(tmp_path, "optimizer=adam", "steps=20", "log_every=0")

@@ -155,3 +155,20 @@ def test_shared_flow_figure_shows_one_run_per_setting_not_healthy_first():
     assert set(shown["seed"]) == {0}  # one run (the first seed) per setting
     many = runs.assign(depth=range(len(runs)))  # 80 settings of one seed each
     assert len(report._flow_panels(many)) == report.MAX_PANELS
+
+
+def test_the_terminal_lines_count_verdicts_and_name_what_is_not_healthy(tmp_path):
+    from sweeper.report import analysis, narrative
+
+    grid = {"init": ["normal", "xavier"], "depth": [2, 3, 4, 5, 6, 7, 8]}
+    verdicts = ["vanishing"] * 6 + ["collapsed"] + ["healthy"] * 7
+    write_sweep(tmp_path, grid, verdicts=verdicts)
+    runs, _ = analysis.load_runs(tmp_path)
+    lines = narrative.terminal_lines(runs, most=5)
+    assert lines[0] == "14 runs: 7 healthy, 6 vanishing, 1 collapsed"
+    assert lines[1] == (
+        "vanishing: init=normal depth=2; init=normal depth=3; init=normal depth=4; "
+        "init=normal depth=5; init=normal depth=6, and 1 more"
+    )
+    assert lines[2] == "collapsed: init=normal depth=8"
+    assert len(lines) == 3

@@ -1,6 +1,7 @@
 """Sweeps that survive: a failing job, a diverging one, a kill, a resume, bad input."""
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -92,6 +93,35 @@ def test_a_killed_sweep_resumes_without_recomputing(tmp_path):
     uninterrupted = pd.read_csv(clean / "summary.csv")
     assert list(resumed["job"]) == list(range(8))
     pd.testing.assert_frame_equal(resumed, uninterrupted)
+
+
+def test_ctrl_c_says_what_finished_and_how_to_resume_in_one_line(tmp_path):
+    grid = ["depth=2,3,4,5", "seed=0,1", "steps=300", "log_every=50"]
+    grid.append("hydra.launcher.workers=1")  # one group after the other
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sweeper", "-m", *grid, f"hydra.sweep.dir={tmp_path}"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 240
+    while len(_complete_jobs(tmp_path)) < 2 and process.poll() is None:
+        assert time.monotonic() < deadline, "no job completed in time"
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)  # what a Ctrl-C at the terminal sends
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    [line] = err.strip().splitlines()  # one line, no traceback from any process
+    done = len(_complete_jobs(tmp_path))
+    assert line.startswith(f"sweeper: interrupted: {done} of 8 runs are written in ")
+    again = line.partition("to train the rest: ")[2]
+    assert again.endswith(" resume=true") and f"hydra.sweep.dir={tmp_path}" in again
+    again = again.replace("python", shlex.quote(sys.executable), 1)  # this Python
+    result = subprocess.run(again, shell=True, cwd=tmp_path, capture_output=True)
+    assert result.returncode == 0, result.stderr
+    assert _complete_jobs(tmp_path) == [str(j) for j in range(8)]
 
 
 def test_resume_on_the_per_job_path_skips_complete_jobs(tmp_path):

@@ -10,6 +10,8 @@ Any other task function is launched job by job, as Hydra's basic launcher does.
 
 import gc
 import logging
+import shlex
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
@@ -89,7 +91,11 @@ class SweeperLauncher(Launcher):
                     configs[index], job_overrides[index], _log_result
                 )
 
-            loop.run(jobs, self.backend, workers, self.group_memory_mb, written)
+            try:
+                loop.run(jobs, self.backend, workers, self.group_memory_mb, written)
+            except KeyboardInterrupt:
+                self.backend.close()
+                _interrupted(jobs, self.config)
         finally:
             self.backend.close()
         for index in range(len(jobs)):
@@ -99,7 +105,9 @@ class SweeperLauncher(Launcher):
 
     def _run_job(self, config: DictConfig, overrides, task_function) -> JobReturn:
         """Hydra's run_job for one composed, numbered job config."""
-        log.info(f"\t#{config.hydra.job.num} : {' '.join(filter_overrides(overrides))}")
+        # Hydra's per-job line, at debug level: a sweep of hundreds of jobs would
+        # otherwise print hundreds (hydra.verbose=true shows them).
+        log.debug(f"#{config.hydra.job.num} : {' '.join(filter_overrides(overrides))}")
         result = run_job(
             hydra_context=self.hydra_context,
             task_function=task_function,
@@ -152,6 +160,26 @@ def _job(config: DictConfig):
         return job_of(config, out_dir, list(config.hydra.overrides.task))
     except ConfigError as exc:
         stop(exc)
+
+
+def _interrupted(jobs: list, config: DictConfig) -> None:
+    """After a Ctrl-C: one line of what finished and how to train the rest; exit 130."""
+    from sweeper.cli.jobs import command
+    from sweeper.record import files
+
+    done = sum(files.read_run(job.out_dir) is not None for job in jobs)
+    folder = Path(str(config.hydra.sweep.dir)).absolute()
+    again = command()
+    if "hydra.sweep.dir=" not in again:
+        again += f" hydra.sweep.dir={shlex.quote(str(folder))}"
+    if sys.stderr.isatty():
+        print(file=sys.stderr)  # off the progress line
+    print(
+        f"sweeper: interrupted: {done} of {len(jobs)} runs are written in {folder}; "
+        f"to train the rest: {again} resume=true",
+        file=sys.stderr,
+    )
+    raise SystemExit(130)
 
 
 def _log_result(_: DictConfig) -> None:

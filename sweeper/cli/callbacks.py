@@ -19,7 +19,7 @@ class ReportCallback(Callback):
 
     @classmethod
     def _report(cls, folder: Path) -> None:
-        from sweeper.report import analysis, build
+        from sweeper.report import analysis, build, narrative
 
         runs, _ = analysis.load_runs(folder)
         cls.failed_runs = int((runs["status"] == "failed").sum()) if len(runs) else 0
@@ -28,6 +28,8 @@ class ReportCallback(Callback):
         except build.NoRunsError as exc:
             print(f"sweeper: no report: {exc}")
             return
+        for line in narrative.terminal_lines(runs):
+            print(f"sweeper: {line}")
         print(f"sweeper: report written to {path}")
         if cls.failed_runs:
             print(f"sweeper: {cls.failed_runs} run(s) failed; see the report")

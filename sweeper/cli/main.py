@@ -61,7 +61,11 @@ def main() -> None:
             stop(exc)
         if not args.overrides:
             sys.argv += overrides  # a bare -m: the default grid (Hydra reads sys.argv)
-    hydra_main()
+    try:
+        hydra_main()
+    except KeyboardInterrupt:  # outside the launcher's own handling: one line too
+        print("sweeper: interrupted; the runs written so far are kept", file=sys.stderr)
+        sys.exit(130)
     # Nothing is freed from here on: spare the interpreter's last collection over every
     # object still alive.
     gc.freeze()

@@ -94,6 +94,26 @@ def write(doc, runs, incomplete, metrics, figures) -> None:
         doc.image(name, caption)
 
 
+def terminal_lines(runs: pd.DataFrame, most: int = 5) -> list[str]:
+    """What the terminal says when a sweep ends: verdict counts and the settings that
+    are not healthy (up to `most` per verdict); for one run, its verdict explained."""
+    if len(runs) == 1:
+        run = runs.iloc[0]
+        if run["verdict"] == "failed":
+            return [f"failed: {run['error']}"]
+        return [_story("this run", run).removeprefix("this run: ")]
+    counts = runs["verdict"].value_counts()
+    lines = [f"{len(runs)} runs: " + ", ".join(f"{n} {v}" for v, n in counts.items())]
+    labels = analysis.setting_labels(runs)
+    for verdict in counts.index:
+        if verdict == "healthy":
+            continue
+        settings = list(dict.fromkeys(labels[runs["verdict"] == verdict]))
+        more = f", and {len(settings) - most} more" if len(settings) > most else ""
+        lines.append(f"{verdict}: " + "; ".join(settings[:most]) + more)
+    return lines
+
+
 def _fixed_settings(runs: pd.DataFrame, keys: list) -> str:
     """Every resolved setting that all runs share and no swept key sets, as the
     overrides that would set it: `optimizer=sgd optimizer.lr=0.001 ...`."""

@@ -11,6 +11,7 @@ that import overlaps whatever the parent does before it has work to hand out.
 
 import importlib
 import os
+import signal
 import traceback
 from multiprocessing import get_context
 from multiprocessing.connection import wait
@@ -25,6 +26,7 @@ class Pool:
         self.workers = workers
         self._warm = warm
         self._idle: list = []  # (connection, process) of started, unused workers
+        self._busy: dict = {}  # connection -> [process, index] of those at work
         for _ in range(workers):
             self._idle.append(self._start())
 
@@ -33,7 +35,15 @@ class Pool:
         process = self._context.Process(
             target=_serve, args=(child, self._warm), daemon=True
         )
-        process.start()
+        # A Ctrl-C at the terminal reaches every process of its group: the parent
+        # handles it and ends its workers, which must not print tracebacks of their
+        # own. A child started while SIGINT is ignored keeps ignoring it (Python
+        # installs its handler only over the default).
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            process.start()
+        finally:
+            signal.signal(signal.SIGINT, previous)
         child.close()
         return conn, process
 
@@ -44,7 +54,7 @@ class Pool:
         as each item ends, in completion order. A worker that dies is replaced.
         """
         todo = list(range(len(items)))[::-1]
-        busy: dict = {}  # connection -> [process, index of the item it holds]
+        busy = self._busy  # connection -> [process, index of the item it holds]
 
         def give(conn) -> None:
             index = todo.pop()
@@ -83,7 +93,13 @@ class Pool:
                 (finished if ok else failed)(index, payload)
 
     def close(self) -> None:
-        """End every idle worker (all of them, once `run` has returned)."""
+        """End every worker: idle ones when they have read their stop, busy ones (left
+        by an interrupted `run`) at once."""
+        for conn, (process, _) in self._busy.items():
+            process.terminate()
+            process.join()
+            conn.close()
+        self._busy = {}
         for conn, process in self._idle:
             try:
                 conn.send(None)
