@@ -103,13 +103,28 @@ class _Terminal(io.StringIO):
 def test_progress_draws_on_a_terminal_and_is_quiet_otherwise():
     terminal, pipe = _Terminal(), io.StringIO()
     for stream in (terminal, pipe):
-        progress = Progress(4, stream=stream, width=4)
-        progress.update(1)
-        progress.update(3)
-    assert "sweeper: 1/4 runs [#   ]" in terminal.getvalue()
-    assert "ETA" in terminal.getvalue()
-    assert "sweeper: 4/4 runs [####]" in terminal.getvalue()
+        progress = Progress([2.0, 1.0, 1.0], [2, 1, 1], stream=stream)
+        progress.started(0)
+        progress.started(1)
+        progress.finished_group(1)
+        progress.started(2)
+        progress.finished_group(0)
+        progress.finished_group(2)
+    text = terminal.getvalue()
+    assert "sweeper: 2 of 3 groups compiling or training, 0 done; 0/4 runs [" in text
+    assert "1 of 3 groups compiling or training, 1 done; 1/4 runs [######" in text
+    assert "ETA ~" in text
+    assert "0 of 3 groups compiling or training, 3 done; 4/4 runs [#####" in text
+    assert text.endswith("\n")  # what follows starts on a line of its own
     assert pipe.getvalue() == ""
+
+
+def test_the_eta_scales_the_estimates_of_the_groups_left_by_the_ones_done():
+    progress = Progress([3.0, 1.0], [5, 1], stream=io.StringIO())
+    assert progress.eta() is None  # nothing to scale by before a group ends
+    progress.start -= 10.0  # 10 s ago
+    progress.finished_group(1)  # estimated 1 s, took 10: the other's 3 s are ~30 s
+    assert progress.eta() == pytest.approx(30.0, rel=0.01)
 
 
 def test_plan_hands_out_the_costliest_groups_first():

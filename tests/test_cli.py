@@ -156,7 +156,8 @@ def test_the_terminal_gets_a_verdict_summary_and_the_job_logs_the_rest(tmp_path)
     result = sweep(tmp_path, *grid)
     lines = (result.stdout + result.stderr).strip().splitlines()
     ours = [line for line in lines if line.startswith("sweeper: ")]
-    assert ours[0].startswith("sweeper: 4 runs: ")
+    assert ours[0] == "sweeper: writing the report of 4 runs"
+    assert ours[1].startswith("sweeper: 4 runs: ")
     assert ours[-1] == f"sweeper: report written to {tmp_path / 'report.html'}"
     assert len(lines) <= 10  # a few lines of Hydra's, then ours: not lines per job
     assert not [line for line in lines if "#0 :" in line or "INFO] - ok:" in line]
@@ -171,7 +172,7 @@ def test_a_single_run_prints_its_verdict_and_figures(tmp_path):
         text=True,
         check=True,
     )
-    first = result.stdout.splitlines()[0]
+    first = result.stdout.splitlines()[1]  # after "sweeper: writing the report"
     assert first.startswith("sweeper: vanishing — the back-propagated signal shrinks")
     assert "the loss stays at 0.3" in first  # the question's net learns nothing
 

@@ -23,6 +23,7 @@ class ReportCallback(Callback):
 
         runs, _ = analysis.load_runs(folder)
         cls.failed_runs = int((runs["status"] == "failed").sum()) if len(runs) else 0
+        print(f"sweeper: writing the report of {len(runs)} runs", flush=True)
         try:
             path = build.build(folder)
         except build.NoRunsError as exc:

@@ -14,7 +14,8 @@ from sweeper.sweep.jobs import Outcome, train_group
 from sweeper.sweep.pool import Pool
 
 log = logging.getLogger(__name__)
-Finished = Callable[[list, list], None]  # (indices of a group, their outcomes)
+Finished = Callable[[int, list], None]  # (a group's index, its runs' outcomes)
+Started = Callable[[int], None]  # (the index of a group handed to a worker)
 
 
 class Backend(Protocol):
@@ -24,8 +25,11 @@ class Backend(Protocol):
     def open(self) -> int:
         """Be ready to train; return how many groups train at once."""
 
-    def train(self, cfgs: list[Config], groups: list, finished: Finished) -> None:
-        """Train `groups` (lists of indices into `cfgs`); `finished` as each ends."""
+    def train(
+        self, cfgs: list[Config], groups: list, finished: Finished, started: Started
+    ) -> None:
+        """Train `groups` (lists of indices into `cfgs`): `started` as a worker takes
+        one, `finished` as each ends."""
 
     def close(self) -> None:
         """Release the workers."""
@@ -47,16 +51,14 @@ class LocalBackend:
         self.prepare()  # again for a second batch of a sweep
         return self.workers
 
-    def train(self, cfgs: list[Config], groups: list, finished: Finished) -> None:
+    def train(
+        self, cfgs: list[Config], groups: list, finished: Finished, started: Started
+    ) -> None:
         def failed(index: int, error: str) -> None:
-            finished(groups[index], [Outcome(None, error=error)] * len(groups[index]))
+            finished(index, [Outcome(None, error=error)] * len(groups[index]))
 
-        self.pool.run(
-            train_group,
-            [[cfgs[i] for i in group] for group in groups],
-            lambda index, outcomes: finished(groups[index], outcomes),
-            failed,
-        )
+        items = [[cfgs[i] for i in group] for group in groups]
+        self.pool.run(train_group, items, finished, failed, started)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -90,19 +92,24 @@ class RayBackend:
         log.info(f"Training groups on Ray {where} with {cpus} CPUs")
         return self.workers or cpus  # by default every CPU of the cluster gets a group
 
-    def train(self, cfgs: list[Config], groups: list, finished: Finished) -> None:
+    def train(
+        self, cfgs: list[Config], groups: list, finished: Finished, started: Started
+    ) -> None:
         ray = self.ray
         task = ray.remote(num_cpus=1, max_retries=0)(train_group)
-        pending = {task.remote([cfgs[i] for i in group]): group for group in groups}
+        pending = {}
+        for index, group in enumerate(groups):
+            pending[task.remote([cfgs[i] for i in group])] = index
+            started(index)  # handed to Ray, which runs as many as it has CPUs
         while pending:
             [ready], _ = ray.wait(list(pending), num_returns=1)
-            group = pending.pop(ready)
+            index = pending.pop(ready)
             try:
                 outcomes = ray.get(ready)
             except Exception as exc:  # ray.exceptions.*: a dead worker or node, ...
                 error = f"Ray task failed: {type(exc).__name__}: {exc}"
-                outcomes = [Outcome(None, error=error)] * len(group)
-            finished(group, outcomes)
+                outcomes = [Outcome(None, error=error)] * len(groups[index])
+            finished(index, outcomes)
 
     def close(self) -> None:
         # A local runtime's worker processes (TensorFlow loaded in each) would

@@ -11,7 +11,7 @@ from typing import Callable
 
 from sweeper.sweep.backends import Backend
 from sweeper.sweep.jobs import Job, is_done, write
-from sweeper.sweep.plan import plan
+from sweeper.sweep.plan import plan, seconds
 from sweeper.sweep.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -31,23 +31,24 @@ def run(
     for each job so written, in this process, while other groups still train.
     """
     todo = [i for i, job in enumerate(jobs) if not is_done(job)]
-    groups = plan([jobs[i].cfg for i in todo], group_memory_mb, workers)
+    cfgs = [jobs[i].cfg for i in todo]
+    groups = plan(cfgs, group_memory_mb, workers)
     log.info(
         f"Training {len(todo)} of {len(jobs)} jobs in {len(groups)} groups on "
         f"{min(workers, len(groups))} workers"
     )
-    progress = Progress(len(jobs))
-    progress.update(len(jobs) - len(todo))
+    costs = [seconds([cfgs[i] for i in group]) for group in groups]
+    progress = Progress(costs, [len(g) for g in groups], done=len(jobs) - len(todo))
 
-    def finished(indices: list, outcomes: list) -> None:
-        for index, outcome in zip(indices, outcomes):
+    def finished(group: int, outcomes: list) -> None:
+        for index, outcome in zip(groups[group], outcomes):
             write(jobs[todo[index]], outcome)
             written(todo[index])
-        progress.update(len(indices))
+        progress.finished_group(group)
 
     # The report's imports (pandas, matplotlib, seaborn) load while the workers train,
     # when this process would only wait for them.
     threading.Thread(
         target=importlib.import_module, args=(REPORT,), daemon=True
     ).start()
-    backend.train([jobs[i].cfg for i in todo], groups, finished)
+    backend.train(cfgs, groups, finished, progress.started)

@@ -47,11 +47,12 @@ class Pool:
         child.close()
         return conn, process
 
-    def run(self, task, items: list, finished, failed) -> None:
+    def run(self, task, items: list, finished, failed, started=None) -> None:
         """Call `task(item)` for every item on the pool's processes.
 
         `finished(index, result)` or `failed(index, message)` is called in this process
-        as each item ends, in completion order. A worker that dies is replaced.
+        as each item ends, in completion order, and `started(index)` as a worker takes
+        one. A worker that dies is replaced.
         """
         todo = list(range(len(items)))[::-1]
         busy = self._busy  # connection -> [process, index of the item it holds]
@@ -63,6 +64,8 @@ class Pool:
                 conn.send((task, items[index]))
             except OSError:
                 pass  # the worker is gone: its sentinel reports it, with this item
+            if started is not None:
+                started(index)
 
         while todo or busy:
             while todo and len(busy) < self.workers:
