@@ -19,6 +19,7 @@ from conftest import sweep
 from sweeper.config.schema import Config, InitConfig
 from sweeper.contract import BINS, HISTOGRAMS
 from sweeper.record import files, tensorboard
+from sweeper.record.verdict import VERDICTS
 from sweeper.sweep.plan import plan
 from sweeper.train import measure
 from sweeper.train._tf import tf
@@ -42,10 +43,14 @@ def jobs(tmp_path_factory) -> dict:
     return found
 
 
+def run_dir(job_dir):
+    """The job's TensorBoard run: tensorboard/<its settings>."""
+    [found] = (job_dir / tensorboard.FOLDER).iterdir()
+    return found
+
+
 def events(job_dir) -> EventAccumulator:
-    accumulator = EventAccumulator(
-        str(job_dir / tensorboard.FOLDER), size_guidance={"tensors": 0}
-    )
+    accumulator = EventAccumulator(str(run_dir(job_dir)), size_guidance={"tensors": 0})
     accumulator.Reload()
     return accumulator
 
@@ -60,7 +65,7 @@ def series(accumulator, tag) -> tuple[list[int], list[np.ndarray]]:
 @pytest.mark.slow
 def test_only_tensorboard_runs_write_event_files(jobs):
     for (depth, on), job_dir in jobs.items():
-        written = list((job_dir / tensorboard.FOLDER).glob("events.out.tfevents.*"))
+        written = list((job_dir / tensorboard.FOLDER).glob("*/events.out.tfevents.*"))
         assert len(written) == (1 if on else 0), job_dir
         assert files.read_run(job_dir)["status"] == "ok"
         if on:  # a folder others can read, as mkdir would make it (not mkdtemp's 0700)
@@ -77,6 +82,8 @@ def test_one_histogram_per_layer_and_logged_step(jobs, depth):
         f"{n}/layer_{i}" for i in range(depth) for n in tensorboard.LAYER_SCALARS
     ]
     expected += list(tensorboard.RUN_SCALARS)
+    expected += [f"result/{name}" for name in tensorboard.RESULTS]
+    expected += ["_hparams_/session_start_info"]
     assert sorted(accumulator.Tags()["tensors"]) == sorted(expected)
     metrics = pd.read_csv(jobs[depth, True] / files.METRICS_FILE)
     for i, (fan_in, fan_out) in enumerate(zip(SIZES[depth], SIZES[depth][1:])):
@@ -92,6 +99,35 @@ def test_one_histogram_per_layer_and_logged_step(jobs, depth):
                 if name == "grad":  # the range is the gradient's, before clipping
                     largest = max(abs(left[0]), abs(right[-1]))
                     assert np.float32(largest) == grad_max[k]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("depth", [2, 3])
+def test_runs_are_named_by_their_settings_with_hparams_and_results(jobs, depth):
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    job_dir = jobs[depth, True]
+    assert run_dir(job_dir).name == f"depth={depth},steps=40,log_every=10"
+    accumulator = events(job_dir)
+    [start] = accumulator.Tensors("_hparams_/session_start_info")
+    content = accumulator.SummaryMetadata("_hparams_/session_start_info")
+    data = plugin_data_pb2.HParamsPluginData.FromString(
+        content.plugin_data.content
+    ).session_start_info
+    assert set(data.hparams) == {"depth", "steps", "log_every"}
+    assert data.hparams["depth"].number_value == depth  # a number: HParams' slider
+    assert data.group_name == run_dir(job_dir).name and start.step == 0
+    record = files.read_run(job_dir)
+    results = {n: series(accumulator, f"result/{n}") for n in tensorboard.RESULTS}
+    assert {steps[0] for steps, _ in results.values()} == {STEPS[-1]}
+    value = {name: float(values[0]) for name, (_, values) in results.items()}
+    final = np.float32(record["figures"]["final_loss"])
+    assert value["final_loss"] == final
+    assert value["verdict"] == VERDICTS.index(record["verdict"])
+    assert value["healthy"] == float(record["verdict"] == "healthy")
+    gain = record["figures"]["signal_gain"]
+    decades = np.float32((depth - 1) * np.log10(gain))
+    assert value["signal_decades"] == pytest.approx(decades, rel=1e-6)
 
 
 @pytest.mark.slow

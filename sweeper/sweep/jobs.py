@@ -125,13 +125,13 @@ def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
     run = {name: values[:, index] for name, values in result.run.items()}
     table = files.metrics_table(result.steps, layer, run, job.settings)
     files.write_csv(table, out_dir / files.METRICS_FILE)
-    if job.cfg.tensorboard:  # loads TensorFlow in the process that writes
-        from sweeper.record import tensorboard
-
-        tensorboard.write_events(out_dir, result, index)
     figs = verdict.figures(layer, run, result.steps, result.baseline_loss)
     diverged_at = int(result.diverged_at[index])
     name, flags = verdict.judge(figs, diverged_at, job.cfg.verdict)
+    if job.cfg.tensorboard:  # loads TensorFlow in the process that writes
+        from sweeper.record import tensorboard
+
+        tensorboard.write_events(out_dir, result, index, job.settings, name, figs)
     record = {
         "status": "diverged" if flags["diverged"] else "ok",
         "verdict": name,
