@@ -160,3 +160,29 @@ def test_a_run_that_raised_is_written_as_failed(tmp_path):
     assert record["error"] == "ValueError: no good"
     assert record["flags"] == dict.fromkeys(verdict.FLAGS, False)
     assert not (tmp_path / "0" / "metrics.csv").exists()
+
+
+def test_the_objective_a_sweeper_minimizes():
+    record = {"figures": {"final_loss": 0.25, "signal_decades": -3.5}}
+    assert verdict.objective(record, "final_loss") == 0.25
+    assert verdict.objective(record, "signal_decades") == 3.5  # off by 3.5 decades
+    assert np.isnan(verdict.objective({"figures": {}}, "final_loss"))  # a failed run
+    assert np.isnan(verdict.objective(None, "final_loss"))  # no complete run.json
+
+
+def test_signal_decades_by_hand():
+    steps = np.array([0, 10, 20])
+    signal = np.tile([1e-6, 1e-3, 1.0], (3, 1))  # 3 decades a layer over 2 layers
+    layer = {
+        "bias_grad_norm": signal,
+        "update_ratio": np.ones((3, 3)),
+        "grad_var": np.ones((3, 3)),
+        "grad_norm": np.ones((3, 3)),
+        "dead_frac": np.zeros((3, 3)),
+    }
+    run = {"probe_loss": np.ones(3), "out_spread": np.ones(3)}
+    figs = verdict.figures(layer, run, steps, baseline_loss=1.0)
+    assert figs["signal_decades"] == pytest.approx(-6.0)
+    layer["bias_grad_norm"] = np.tile([0.0, 1e-3, 1.0], (3, 1))  # nothing reaches it
+    figs = verdict.figures(layer, run, steps, baseline_loss=1.0)
+    assert figs["signal_decades"] == -np.inf

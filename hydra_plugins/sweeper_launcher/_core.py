@@ -182,12 +182,15 @@ def _interrupted(jobs: list, config: DictConfig) -> None:
     raise SystemExit(130)
 
 
-def _log_result(_: DictConfig) -> None:
-    """The task Hydra runs per job: the job was trained and written already; say how."""
+def _log_result(cfg: DictConfig) -> float:
+    """The task Hydra runs per job: the job was trained and written already; say how,
+    and return its `objective=`, as sweeper's task function does."""
     from sweeper.record import files
+    from sweeper.record.verdict import objective
 
     record = files.read_run(Path(HydraConfig.get().runtime.output_dir))
     if record is None:
         log.error("no complete run.json")
     else:
         log.info(f"{record['status']}: {record['verdict']} {record.get('error') or ''}")
+    return objective(record, cfg.get("objective", "final_loss"))

@@ -17,13 +17,18 @@ from sweeper.cli.callbacks import ReportCallback
 from sweeper.cli.hydra_internals import args_parser
 from sweeper.cli.jobs import job_of
 from sweeper.config.schema import ConfigError, stop
+from sweeper.record.files import read_run
+from sweeper.record.verdict import objective
 from sweeper.sweep.jobs import run_job
 
 CONF = "pkg://sweeper.conf"  # conf/, installed inside the package
 
 
-def train_job(cfg: DictConfig) -> None:
-    """Hydra's task function: one job = one run, trained and written to its job dir."""
+def train_job(cfg: DictConfig) -> float:
+    """Hydra's task function: one job = one run, trained and written to its job dir.
+
+    Returns the run's `objective=` (lower is better), for sweepers that optimize it.
+    """
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
     try:
@@ -31,6 +36,7 @@ def train_job(cfg: DictConfig) -> None:
     except ConfigError as exc:  # a combination the command-line check could not see
         stop(exc)
     run_job(job)
+    return objective(read_run(job.out_dir), job.cfg.objective)
 
 
 # Tells sweeper's batched launcher that it may train these jobs in groups itself and

@@ -113,5 +113,12 @@ def clip_thresholds(name: str, threshold: float) -> dict:
     return {kind: threshold if kind == name else math.inf for kind in CLIP_KINDS}
 
 
+# `objective=`: what the task function returns to Hydra, for sweepers that optimize it
+# (hydra/sweeper=optuna); lower is better for each (record.verdict.objective).
+OBJECTIVES = {
+    "final_loss": "the probe loss of the trained net",
+    "signal_decades": "|signal_decades|: decades the signal is off its size; 0 = kept",
+}
+
 TASKS = ("identity",)
 MODELS = ("mlp",)

@@ -11,6 +11,7 @@ from typing import Any, NoReturn, Optional
 
 from sweeper.config.options import (
     ACTIVATIONS,
+    OBJECTIVES,
     CLIPS,
     INITS,
     KERAS_DEFAULT_SCALE,
@@ -187,14 +188,17 @@ class Config:
     # How to treat a sweep dir that already holds runs; not part of a run's identity.
     resume: bool = False  # skip jobs whose complete run.json has the same config
     resume_failed: bool = True  # with resume, train failed jobs again
+    # What the task function returns, for sweepers that optimize it (lower is better)
+    objective: str = "final_loss"
 
     def __post_init__(self) -> None:
         check(self.depth >= 1, "depth", self.depth, "an integer >= 1")
         check(self.steps >= 1, "steps", self.steps, "an integer >= 1")
         check(self.seed >= 0, "seed", self.seed, "an integer >= 0")
         check(self.log_every >= 0, "log_every", self.log_every, "an integer >= 0")
+        check_choice("objective", self.objective, OBJECTIVES)
 
 
 # Keys that steer how a sweep runs, not what a run is: left out of its fingerprint and
 # its settings columns.
-SWEEP_KEYS = ("resume", "resume_failed")
+SWEEP_KEYS = ("resume", "resume_failed", "objective")

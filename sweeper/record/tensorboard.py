@@ -71,8 +71,7 @@ def write_events(
             for k, step in enumerate(result.steps):
                 summary = _summary(result, index, k).SerializeToString()
                 tf.summary.experimental.write_raw_pb(summary, int(step))
-            layers = result.layer[LAYER_SCALARS[0]].shape[2]
-            outcome = _results(verdict, figures, layers).SerializeToString()
+            outcome = _results(verdict, figures).SerializeToString()
             tf.summary.experimental.write_raw_pb(outcome, int(result.steps[-1]))
         writer.close()
         shutil.rmtree(folder, ignore_errors=True)
@@ -103,19 +102,15 @@ def _typed(text: str):
     return text
 
 
-def _results(verdict: str, figures: dict, layers: int):
+def _results(verdict: str, figures: dict):
     """RESULTS as scalar summaries."""
     from tensorboard.compat.proto import summary_pb2
     from tensorboard.plugins.scalar import metadata as scalar
     from tensorboard.util import tensor_util
 
-    gain = figures.get("signal_gain")
-    decades = math.nan
-    if gain is not None and gain > 0 and math.isfinite(gain):
-        decades = (layers - 1) * math.log10(gain)
     values = {
         "final_loss": figures.get("final_loss"),
-        "signal_decades": decades,
+        "signal_decades": figures.get("signal_decades"),
         "healthy": float(verdict == "healthy"),
         "verdict": float(VERDICTS.index(verdict)),
     }

@@ -42,11 +42,28 @@ def figures(layer: dict, run: dict, steps: np.ndarray, baseline_loss: float) -> 
         "baseline_loss": baseline_loss,
         "out_spread": float(run["out_spread"][-1]),
         "signal_gain": _median(gains) if depth > 1 else 1.0,
+        "signal_decades": _decades(_median(gains), depth) if depth > 1 else 0.0,
         "first_update_ratio": _median(layer["update_ratio"][:, 0]),
         "first_grad_std_start": _median(np.sqrt(layer["grad_var"][early, 0])),
         "first_grad_norm_max": _max(layer["grad_norm"][:, 0]),
         "max_dead_frac": float(np.nanmax(dead)) if np.isfinite(dead).any() else None,
     }
+
+
+def _decades(gain: float, depth: int) -> float:
+    """How many decades the signal changes from the output layer to the first, at
+    the median per-layer gain (negative: it shrinks; -inf: it is exactly zero)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float((depth - 1) * np.log10(gain))
+
+
+def objective(record: dict | None, name: str) -> float:
+    """A run's `objective=` (config.options.OBJECTIVES) from its run.json record; NaN
+    for a failed or missing run."""
+    value = ((record or {}).get("figures") or {}).get(name)
+    if value is None:
+        return float("nan")
+    return abs(value) if name == "signal_decades" else float(value)
 
 
 def _median(values: np.ndarray) -> float:

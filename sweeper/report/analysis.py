@@ -23,6 +23,7 @@ FIGURES = (
     "first_grad_std_start",
     "first_grad_norm_max",
     "max_dead_frac",
+    "signal_decades",
 )
 
 
