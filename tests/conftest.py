@@ -36,6 +36,15 @@ def sweep(
     )
 
 
+def summary_text(folder: Path) -> str:
+    """A folder's summary.csv as text, less the columns that time the run (when and
+    how long it trained), which no rerun repeats: every other field, as written."""
+    import pandas as pd
+
+    table = pd.read_csv(folder / "summary.csv", dtype=str, keep_default_na=False)
+    return table.drop(columns=["started_at", "seconds"]).to_csv(index=False)
+
+
 @pytest.fixture(scope="session")
 def origin_sweep(tmp_path_factory) -> Path:
     """The question's grid, init=normal,xavier x depth=2,3, ORIGIN_STEPS steps each."""

@@ -125,3 +125,10 @@ def test_setting_named_like_a_result_column(tmp_path):
     assert set(runs["verdict"]) <= set(VERDICTS)
     assert runs["verdict"].tolist() == ["vanishing", "healthy"] * 2
     assert set(runs["verdict (setting)"]) == {"default"}
+
+
+def test_the_keys_that_steer_a_sweep_are_not_run_settings(synthetic_data):
+    runs, _ = synthetic_data
+    for key in ("resume", "resume_failed", "objective"):
+        assert f"config/{key}" not in runs.columns
+    assert "config/seed" in runs.columns

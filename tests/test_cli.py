@@ -133,7 +133,7 @@ def test_report_rebuilds_from_files(origin_sweep, tmp_path):
 
 
 def test_multirun_without_a_grid_runs_the_origin_grid(tmp_path):
-    result = sweep(tmp_path, "steps=20", "log_every=0")
+    result = sweep(tmp_path)  # `-m` and Hydra's own hydra.sweep.dir: no setting
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert sorted(zip(summary["init"], summary["depth"])) == [
         ("normal", 2),

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ORIGIN_GRID
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -49,12 +51,12 @@ def test_the_wheel_runs_the_origin_sweep_from_another_folder(tmp_path):
     assert where.startswith(str(venv))  # the wheel's sweeper, not this checkout's
     assert (Path(where).parent / "init" / "xavier.yaml").is_file()
     result = subprocess.run(
-        [python, "-m", "sweeper", "-m", "steps=200", "log_every=50"],
+        [python, "-m", "sweeper", "-m", *ORIGIN_GRID, "steps=200", "log_every=50"],
         cwd=elsewhere,
         capture_output=True,
         text=True,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     [sweep] = (elsewhere / "outputs" / "sweeps").iterdir()  # under the folder run from
-    assert len(list(sweep.glob("*/metrics.csv"))) == 4  # the default origin grid
+    assert len(list(sweep.glob("*/metrics.csv"))) == 4  # the origin grid
     assert (sweep / "report.html").is_file() and (sweep / "summary.csv").is_file()

@@ -42,6 +42,9 @@ BAD = [
 def test_the_default_grid_is_for_a_bare_multirun_only():
     assert preflight.check([], multirun=True) == preflight.DEFAULT_GRID
     assert preflight.check(["optimizer=adam"], multirun=True) == ["optimizer=adam"]
+    # Hydra's own settings say where and how, not what: the grid still applies
+    where = ["hydra.sweep.dir=/tmp/x", "hydra/launcher=basic"]
+    assert preflight.check(where, multirun=True) == [*where, *preflight.DEFAULT_GRID]
     assert preflight.check([], multirun=False) == []
 
 

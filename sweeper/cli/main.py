@@ -65,8 +65,8 @@ def main() -> None:
             )
         except ConfigError as exc:
             stop(exc)
-        if not args.overrides:
-            sys.argv += overrides  # a bare -m: the default grid (Hydra reads sys.argv)
+        # a bare -m: the default grid added (Hydra reads sys.argv itself)
+        sys.argv += overrides[len(args.overrides) :]
     try:
         hydra_main()
     except KeyboardInterrupt:  # outside the launcher's own handling: one line too

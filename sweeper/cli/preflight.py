@@ -125,8 +125,8 @@ def check(
     are --config-dir and --config-name (a primary config of one's own).
     The swept values of `hydra.sweeper.params` (in YAML) are checked with the command
     line's, which win for a key in both, as in Hydra's basic sweeper. Returns the
-    overrides to run: a bare `-m`, with no override and no `hydra.sweeper.params`, runs
-    DEFAULT_GRID.
+    overrides to run: a bare `-m`, with no override but Hydra's own (`hydra.*`,
+    `hydra/...`) and no `hydra.sweeper.params`, runs DEFAULT_GRID.
     """
     extra = []
     if config_dir and config_name:  # a primary config of one's own, in config_dir
@@ -147,8 +147,9 @@ def check(
         setup = _compose(name, hydra_only + extra, config_dir, return_hydra_config=True)
         sweeper = setup.hydra.runtime.choices.get("hydra/sweeper")
         params = dict(setup.hydra.sweeper.get("params") or {}) if multirun else {}
-        if multirun and not overrides and not params:
-            overrides = list(DEFAULT_GRID)
+        settings = [o for o in _parse(overrides) if not o.is_hydra_override()]
+        if multirun and not settings and not params:
+            overrides = [*overrides, *DEFAULT_GRID]
         swept = [f"{key}={value}" for key, value in params.items()] + overrides
         loader = GlobalHydra.instance().config_loader()
         lists = grid(swept, multirun, loader, every_value=sweeper in BASIC_SWEEPERS)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sweeper.config.schema import SWEEP_KEYS
 from sweeper.record import files
 from sweeper.record.verdict import FLAGS
 
@@ -98,7 +99,7 @@ def load_runs(folder: Path) -> tuple[pd.DataFrame, list[str]]:
                 "command": record.get("command"),
                 "sweeper_version": (record.get("versions") or {}).get("sweeper"),
                 "seconds": _float(timings.get("group_seconds")),
-                **_flat(record.get("config") or {}, CONFIG),
+                **_flat(_run_settings(record.get("config") or {}), CONFIG),
             }
         )
     runs = pd.DataFrame(rows, columns=None if rows else ["job", "status", "verdict"])
@@ -112,6 +113,11 @@ def load_runs(folder: Path) -> tuple[pd.DataFrame, list[str]]:
         runs["diverged_at"] = runs["diverged_at"].astype("Int64")
     runs.attrs["cli_text"] = cli_text
     return runs, incomplete
+
+
+def _run_settings(config: dict) -> dict:
+    """A run's config less the keys that steer the sweep (resume, ...), not the run."""
+    return {key: value for key, value in config.items() if key not in SWEEP_KEYS}
 
 
 def _flat(config: dict, prefix: str) -> dict:
