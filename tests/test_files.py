@@ -46,3 +46,24 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
         files._atomic_write(path, broken)
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["summary.csv"]
+
+
+def test_no_cell_of_a_csv_is_a_spreadsheet_formula(tmp_path):
+    table = pd.DataFrame(
+        {
+            "init": ["=cmd|' /C calc'!A0", "+1+2", "@SUM(A1)", "-x", "xavier"],
+            "lr": ["-0.1", "1e-3", "-1e-05", "0", "+2"],  # numbers stay numbers
+            "loss": [0.5, -1.5, 2.0, 3.0, 4.0],
+        }
+    )
+    files.write_csv(table, tmp_path / "summary.csv")
+    back = pd.read_csv(tmp_path / "summary.csv", dtype=str)
+    assert back["init"].tolist() == [
+        "'=cmd|' /C calc'!A0",
+        "'+1+2",
+        "'@SUM(A1)",
+        "'-x",
+        "xavier",
+    ]
+    assert back["lr"].tolist() == ["-0.1", "1e-3", "-1e-05", "0", "+2"]
+    assert back["loss"].tolist() == ["0.5", "-1.5", "2", "3", "4"]

@@ -95,6 +95,53 @@ def test_setting_values_are_escaped(synthetic_sweep, tmp_path):
     assert ATTACK not in (folder / "report.md").read_text()
 
 
+INJECTIONS = [
+    "x\n\n<img src=x onerror=alert(1)>",  # a blank line, then raw HTML
+    "[click](javascript:alert(1))",  # a link
+    "![i](http://example.invalid/p.png)",  # an image
+    "# heading",
+    "`code` *bold* _em_",
+]
+
+
+def test_values_cannot_make_markdown_or_html_of_their_own(synthetic_sweep, tmp_path):
+    import markdown_it
+
+    folder = tmp_path / "sweep"
+    for job in "0123":
+        shutil.copytree(synthetic_sweep / job, folder / job)
+        record = json.loads((folder / job / "run.json").read_text())
+        record["settings"]["init"] = INJECTIONS[int(job)]
+        record["error"] = INJECTIONS[4]
+        (folder / job / "run.json").write_text(json.dumps(record))
+    page = report.build(folder).read_text()
+    # the Markdown, rendered as a Markdown viewer would (raw HTML allowed)
+    rendered = markdown_it.MarkdownIt("commonmark").render(
+        (folder / "report.md").read_text()
+    )
+    for html_text in (page, rendered):
+        assert "<img src=x" not in html_text
+        assert 'href="javascript' not in html_text
+        assert "<h1>heading" not in html_text and "<em>em</em>" not in html_text
+    assert '<img src="http://example.invalid' not in rendered
+    assert "&lt;img src=x onerror=alert(1)&gt;" in rendered  # shown, as text
+
+
+def test_a_link_in_the_folder_is_replaced_never_written_through(
+    synthetic_sweep, tmp_path
+):
+    folder = shutil.copytree(synthetic_sweep, tmp_path / "received")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    for name in ("gradient_flow_0.png", "report.md", "summary.csv"):
+        (folder / name).unlink(missing_ok=True)
+        (folder / name).symlink_to(outside)
+    report.build(folder)
+    assert outside.read_text() == "keep me"
+    for name in ("gradient_flow_0.png", "report.md", "summary.csv"):
+        assert not (folder / name).is_symlink() and (folder / name).stat().st_size
+
+
 def test_failed_and_incomplete_runs_are_listed(tmp_path):
     folder = tmp_path / "sweep"
     verdicts = ["healthy", "failed", "healthy"]  # and job 2 killed before its run.json

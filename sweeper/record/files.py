@@ -51,26 +51,53 @@ def umask() -> int:
     return mask
 
 
-def _atomic_write(path: Path, write) -> None:
+def _atomic_write(path: Path, write, mode: str = "w") -> None:
+    """Write `path` through a temporary file renamed onto it: a reader never sees half
+    a file, and a symlink at `path` is replaced, never written through."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         # mkstemp makes its file 0600; the file is meant to be shared like any other a
         # tool writes, so it gets the mode open() would give it.
         os.chmod(fd, 0o666 & ~umask())
-        with os.fdopen(fd, "w", newline="") as handle:
-            write(handle)
+        with os.fdopen(fd, mode, **({"newline": ""} if "b" not in mode else {})) as h:
+            write(h)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
 
 
+# A text cell a spreadsheet would run as a formula (OWASP's list): it gets a leading
+# apostrophe, which spreadsheets show as text. Numbers such as -0.1 are left alone.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defused(value):
+    """A CSV cell that no spreadsheet reads as a formula."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+        return value  # a number, e.g. -0.1
+    except ValueError:
+        return "'" + value
+
+
 def write_csv(table: pd.DataFrame, path: Path) -> None:
-    """Write a table as CSV, atomically; floats keep float32 precision."""
+    """Write a table as CSV, atomically; floats keep float32 precision, text cells
+    that would be formulas are defused."""
+    text = table.select_dtypes(include=["object", "string"]).columns
+    if len(text):
+        table = table.assign(**{c: table[c].map(defused) for c in text})
     _atomic_write(
         path, lambda h: table.to_csv(h, index=False, float_format=FLOAT_FORMAT)
     )
+
+
+def write_bytes(data: bytes, path: Path) -> None:
+    """Write a binary file (a figure) atomically."""
+    _atomic_write(path, lambda h: h.write(data), "wb")
 
 
 def write_text(text: str, path: Path) -> None:

@@ -5,6 +5,7 @@ by hand.
 """
 
 import argparse
+import io
 import os
 import re
 import sys
@@ -54,7 +55,9 @@ def build(folder: Path) -> Path:
 
 def _save(fig: Figure, path: Path) -> None:
     FigureCanvasAgg(fig)  # explicit Agg: no display needed, no pyplot state kept
-    fig.savefig(path, dpi=DPI)
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=DPI)
+    files.write_bytes(png.getvalue(), path)  # never through a link at `path`
 
 
 def _figures(folder: Path, runs: pd.DataFrame, metrics: pd.DataFrame) -> list:

@@ -2,6 +2,7 @@
 
 import base64
 import html
+import re
 from pathlib import Path
 
 STYLE = """body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; }
@@ -79,13 +80,22 @@ def _pieces(text) -> list:
     )
 
 
+# Markdown's inline markup characters; in text they are backslash-escaped, so a value
+# can make no link, image, emphasis, heading or code span of its own. (A table cell's
+# `|` is escaped in cells, code spans included, as GFM tables require.)
+MARKUP = re.compile(r"([\\`*_\[\]#~!])")
+
+
 def _md(text, cell: bool = False) -> str:
     out = ""
     for kind, value, *href in _pieces(text):
+        # One line: a blank line inside a value would end the paragraph or code span
+        # and let what follows be read as Markdown (raw HTML included).
+        value = re.sub(r"\s+", " ", str(value))
         if kind == "code":  # a code span shows its text literally, HTML and all
-            value = str(value).replace("`", "'")
+            value = value.replace("`", "'")
         else:
-            value = html.escape(str(value), quote=False)  # Markdown passes raw HTML
+            value = MARKUP.sub(r"\\\1", html.escape(value, quote=False))
         value = value.replace("|", r"\|") if cell else value
         out += {
             "b": f"**{value}**",
