@@ -219,3 +219,13 @@ def test_the_terminal_lines_count_verdicts_and_name_what_is_not_healthy(tmp_path
     )
     assert lines[2] == "collapsed: init=normal depth=8"
     assert len(lines) == 3
+
+
+def test_a_sweep_whose_every_run_failed_gets_a_report_of_its_failures(tmp_path):
+    truth = write_sweep(tmp_path, {"depth": [2, 3]}, verdicts="failed")
+    text = report.build(tmp_path).read_text()
+    assert "Failed runs" in text
+    for error in truth["error"]:
+        assert error in text
+    assert not list(tmp_path.glob("*.png"))  # no figure of nothing
+    assert (tmp_path / "summary.csv").is_file()

@@ -123,6 +123,35 @@ def test_ctrl_c_says_what_finished_and_how_to_resume_in_one_line(tmp_path):
     assert _complete_jobs(tmp_path) == [str(j) for j in range(8)]
 
 
+def test_a_report_that_cannot_be_written_says_so_in_one_line_and_exits_1(tmp_path):
+    (tmp_path / "report.html").mkdir()  # where the report goes: not a file
+    result = sweep(tmp_path, "depth=2,3", "steps=20", "log_every=0", check=False)
+    assert result.returncode == 1
+    [line] = [ln for ln in result.stderr.splitlines() if ln.startswith("sweeper:")]
+    assert line.startswith("sweeper: error: the report could not be written: ")
+    assert "Traceback" not in result.stderr
+    assert len(list(tmp_path.glob("*/run.json"))) == 2  # the runs are kept
+
+
+def test_a_folder_in_use_by_a_sweep_stops_a_second_one_in_one_line(tmp_path):
+    from sweeper.record import lock
+
+    lock.hold(tmp_path)  # as a live sweep in this folder does
+    try:
+        result = sweep(tmp_path, "depth=2,3", "steps=20", "log_every=0", check=False)
+    finally:
+        lock.release(tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"sweeper: error: The sweep folder {str(tmp_path)!r} is in use by another "
+        f"sweep (process {os.getpid()}): wait for it to end, or choose another "
+        "hydra.sweep.dir."
+    ]
+    assert not list(tmp_path.glob("*/run.json"))  # nothing trained, nothing written
+    sweep(tmp_path, "depth=2,3", "steps=20", "log_every=0")  # free again: it runs
+    assert len(list(tmp_path.glob("*/run.json"))) == 2
+
+
 def test_resume_on_the_per_job_path_skips_complete_jobs(tmp_path):
     grid = ["depth=2,3", "steps=50", "log_every=0", "hydra/launcher=basic"]
     sweep(tmp_path, *grid)

@@ -75,5 +75,5 @@ def main() -> None:
     # Nothing is freed from here on: spare the interpreter's last collection over every
     # object still alive.
     gc.freeze()
-    if ReportCallback.failed_runs:
-        sys.exit(1)  # the sweep finished and its report is written, but runs failed
+    if ReportCallback.failed_runs or ReportCallback.report_failed:
+        sys.exit(1)  # the sweep finished, but runs failed or its report could not be

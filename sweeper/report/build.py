@@ -14,11 +14,13 @@ from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sweeper.record import files
+from sweeper.sweep.pool import die_with_parent
 from sweeper.report import analysis, flows, narrative, plots, summary
 from sweeper.report.document import Document
 
@@ -89,7 +91,9 @@ def _draw_all(drawings: list) -> None:
     _PENDING = drawings
     order = sorted(range(len(drawings)), key=lambda i: -drawings[i][2])
     try:
-        with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+        fork = get_context("fork")
+        ending = (die_with_parent, (os.getpid(),))  # no drawing outlives this process
+        with ProcessPoolExecutor(workers, fork, *ending) as pool:
             list(pool.map(_draw_pending, order))  # re-raises a drawing's error here
     finally:
         _PENDING = []
@@ -112,6 +116,8 @@ def _drawings(runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
             ("first_grad_std_start", "heatmap_first_grad.png"),
             ("final_loss", "heatmap_final_loss.png"),
         ):
+            if not np.isfinite(runs[value]).any():
+                continue  # every run failed or diverged first: nothing to colour
             what = plots.NAMES[value][0].upper() + plots.NAMES[value][1:]
             caption = (
                 f"{what}, median per setting; each cell names its "
@@ -128,6 +134,8 @@ def _drawings(runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
         draw = partial(_layer_profile, metrics, trained)
         drawings.append(("layer_profile.png", caption, draw, 2))
     caption = "Weight-gradient L2 norm per layer over training (log scale): {}."
+    if trained.empty:  # every run failed: no metrics to draw
+        return drawings
     if len(trained) > PER_RUN_FLOWS:
         jobs = _flow_panels(trained)
         what = f"{len(jobs)} of {len(trained)} runs, one per setting, not healthy first"

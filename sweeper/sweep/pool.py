@@ -9,6 +9,7 @@ Workers start when the pool is made and import `warm` (TensorFlow) at once, so
 that import overlaps whatever the parent does before it has work to hand out.
 """
 
+import ctypes
 import importlib
 import os
 import signal
@@ -33,7 +34,7 @@ class Pool:
     def _start(self):
         conn, child = self._context.Pipe()
         process = self._context.Process(
-            target=_serve, args=(child, self._warm), daemon=True
+            target=_serve, args=(child, self._warm, os.getpid()), daemon=True
         )
         # A Ctrl-C at the terminal reaches every process of its group: the parent
         # handles it and ends its workers, which must not print tracebacks of their
@@ -114,8 +115,24 @@ class Pool:
         self._idle = []
 
 
-def _serve(conn, warm: str | None) -> None:
+def die_with_parent(parent: int) -> None:
+    """End this process when `parent` ends, even by SIGKILL (Linux's parent-death
+    signal): a worker must not train on, or hold the sweep's lock, for no one."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return  # not Linux: the daemon flag still ends workers at a normal exit
+    if os.getppid() != parent:  # it died before the signal was set up
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+
+
+def _serve(conn, warm: str | None, parent: int) -> None:
     """Worker side: run (task, item) pairs as they come, send back (ok, result)."""
+    die_with_parent(parent)
     if warm:
         importlib.import_module(warm)
     while (message := conn.recv()) is not None:
