@@ -74,6 +74,12 @@ class ProgramKey:
     tensorboard: bool  # the step also returns histograms: another program
 
     @property
+    def n_logged(self) -> int:
+        """How many steps are logged (the last one included), without listing them."""
+        every = self.log_every or self.steps
+        return -(-self.steps // every) + 1
+
+    @property
     def logged_steps(self) -> np.ndarray:
         """Steps (updates applied so far) at which measurements are taken."""
         every = self.log_every or self.steps

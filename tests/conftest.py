@@ -27,13 +27,18 @@ def sweep(
 ):
     """Run `python -m sweeper -m <overrides>` into `folder`, from inside `folder`.
 
-    `prefix` runs it through another command, e.g. `ip netns exec NS`.
+    `prefix` runs it through another command, e.g. `ip netns exec NS`. With `check`,
+    a non-zero exit fails the test with the end of what the sweep printed.
     """
     command = [*prefix, sys.executable, "-m", "sweeper", "-m", *overrides]
     command.append(f"hydra.sweep.dir={folder}")
-    return subprocess.run(
-        command, check=check, cwd=folder, capture_output=True, text=True
-    )
+    done = subprocess.run(command, cwd=folder, capture_output=True, text=True)
+    if check and done.returncode:
+        raise AssertionError(
+            f"exit {done.returncode}: {' '.join(command)}\n"
+            f"stdout: {done.stdout[-2000:]}\nstderr: {done.stderr[-3000:]}"
+        )
+    return done
 
 
 def summary_text(folder: Path) -> str:

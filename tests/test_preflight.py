@@ -36,6 +36,37 @@ BAD = [
     ),
     (["+foo=1"], r"Unknown key `foo`"),
     (["log_every=-5"], r"`log_every` must be an integer >= 0, but -5 was passed"),
+    # numbers float32 cannot hold, or that are no number at all
+    (["optimizer.lr=inf"], r"`optimizer.lr` must be a finite number that float32"),
+    (["optimizer.lr=1e400"], r"`optimizer.lr` must be a finite .* but inf was"),
+    (["optimizer.lr=1e-50"], r"`optimizer.lr` must be a finite .* but 1e-50 was"),
+    (["init.std=inf"], r"`init.std` must be a finite number"),
+    (["init.bias=nan"], r"`init.bias` must be a finite .* but nan was passed"),
+    (["task.output_scale=nan"], r"`task.output_scale` must be a finite number"),
+    (["optimizer.epsilon=inf"], r"`optimizer.epsilon` must be a finite number"),
+    (["tensorboard=2"], r"`tensorboard` must be true or false, but '2' was passed"),
+    # keys that a schema check of the composed config alone would not see
+    (["+model.extra=1"], r"Unknown key `model.extra` \(value 1\); allowed keys in"),
+    (["+init.foo=1"], r"Unknown key `init.foo`"),
+    (["~model"], r"`model` must keep a value .* '~model' deletes it"),
+    (["~depth"], r"`depth` must keep a value"),
+    (["depth=2", "depth=4"], r"`depth` must be given once, but 'depth=2' and 'dep"),
+    # sizes this machine cannot hold or would take days over: the planner's estimate
+    (["model.width=1000000000"], r"\(model.width=1000000000\) needs about [\d,.]+ GiB"),
+    (["task.batch_size=100000000"], r"needs about [\d,.]+ GiB, more than this mach"),
+    (["steps=1000000000000"], r"\(steps=1000000000000\) needs about [\d,.]+ GiB"),
+    (["depth=100000"], r"\(depth=100000\) would take about [\d,]+ hours"),
+    # Hydra's own settings, one line each
+    (["hydra/launcher=nowhere"], r"`hydra/launcher` must be one of \['basic', 'b"),
+    (["hydra/sweeper=nowhere"], r"`hydra/sweeper` must be one of"),
+    (["hydra.launcher.workers=-1"], r"`hydra.launcher.workers` must be an integer >="),
+    (["hydra.launcher.workers=abc"], r"`hydra.launcher.workers` must be an integer, "),
+    (["hydra.launcher.group_memory_mb=-5"], r"`hydra.launcher.group_memory_mb` must"),
+    (["hydra.launcher.group_memory_mb=nan"], r"`hydra.launcher.group_memory_mb` must"),
+    (
+        ["hydra/launcher=ray", "hydra.launcher.num_cpus=0"],
+        r"`hydra.launcher.num_cpus` must be an integer >= 1 or null, but 0",
+    ),
 ]
 
 
@@ -99,6 +130,22 @@ def test_bad_values_raise_one_line(overrides, message):
     with pytest.raises(ConfigError, match=message) as info:
         preflight.check(overrides, multirun=False)
     assert "\n" not in str(info.value)
+
+
+def test_an_empty_sweep_dir_and_a_sweep_lost_to_a_later_key_are_refused():
+    with pytest.raises(ConfigError, match=r"`hydra.sweep.dir` must name a folder"):
+        preflight.check(["hydra.sweep.dir="], multirun=True)
+    with pytest.raises(ConfigError, match=r"'depth=2,3' and 'depth=4' were passed"):
+        preflight.check(["depth=2,3", "depth=4"], multirun=True)
+
+
+def test_a_bad_value_deep_in_a_big_grid_is_found_with_its_own_message():
+    # checked on a copy of one composed config per value: the same words as alone
+    grid = ["depth=2,3", "seed=range(0,300)", "optimizer.lr=1e-3,2e-3,fast"]
+    with pytest.raises(ConfigError, match=r"`optimizer.lr` must be a number, but 'fa"):
+        preflight.check(grid, multirun=True)
+    with pytest.raises(ConfigError, match=r"`seed` must be an integer >= 0, but -1"):
+        preflight.check(["depth=2,3", "seed=range(-1,300)"], multirun=True)
 
 
 def test_every_swept_value_is_checked_not_only_the_first():

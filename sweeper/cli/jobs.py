@@ -6,7 +6,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from sweeper.cli.preflight import typed
+from sweeper.cli.typed import typed
 from sweeper.config.schema import SWEEP_KEYS
 from sweeper.sweep.jobs import Job
 

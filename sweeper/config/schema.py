@@ -5,8 +5,9 @@ the engine can be given a Config built by hand. sweeper.cli.store registers `Con
 with Hydra's ConfigStore.
 """
 
+import math
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, NoReturn, Optional
 
 from sweeper.config.options import (
@@ -47,6 +48,27 @@ def check_positive(key: str, value: float) -> None:
     check(value > 0, key, value, "> 0")
 
 
+# The sizes a float32 holds without becoming 0 or inf: the engine computes in float32.
+FLOAT32_TINY, FLOAT32_MAX = 1.1754944e-38, 3.4028235e38
+
+
+def check_fields(config, prefix: str) -> None:
+    """Every float of a config dataclass finite and a size float32 keeps; every bool a
+    bool (not a number that converted)."""
+    for spec in fields(config):
+        key, value = f"{prefix}{spec.name}", getattr(config, spec.name)
+        if spec.type is bool:
+            check(isinstance(value, bool), key, value, "true or false")
+        elif isinstance(value, float):
+            check(
+                math.isfinite(value)
+                and (value == 0 or FLOAT32_TINY <= abs(value) <= FLOAT32_MAX),
+                key,
+                value,
+                "a finite number that float32 keeps (0, or 1.2e-38 to 3.4e+38 in size)",
+            )
+
+
 @dataclass
 class ModelConfig:
     name: str = "mlp"
@@ -54,6 +76,7 @@ class ModelConfig:
     activation: str = "relu"
 
     def __post_init__(self) -> None:
+        check_fields(self, "model.")
         check_choice("model", self.name, MODELS)
         check(self.width >= 1, "model.width", self.width, "an integer >= 1")
         check_choice("model.activation", self.activation, ACTIVATIONS)
@@ -70,6 +93,7 @@ class InitConfig:
     bias_like_weights: bool = False
 
     def __post_init__(self) -> None:
+        check_fields(self, "init.")
         check_choice("init", self.name, INITS)
         scale_field = INITS[self.name].scale_field
         for name in ("std", "limit", "gain"):
@@ -104,6 +128,7 @@ class OptimizerConfig:
     initial_accumulator: float = 0.1
 
     def __post_init__(self) -> None:
+        check_fields(self, "optimizer.")
         check_choice("optimizer", self.name, OPTIMIZERS)
         check_positive("optimizer.lr", self.lr)
         for key in ("momentum", "beta_1", "beta_2", "rho"):
@@ -124,6 +149,7 @@ class ClipConfig:
     threshold: float = 4.5
 
     def __post_init__(self) -> None:
+        check_fields(self, "clip.")
         check_choice("clip", self.name, CLIPS)
         check_positive("clip.threshold", self.threshold)
 
@@ -136,6 +162,7 @@ class TaskConfig:
     probe_size: int = 256
 
     def __post_init__(self) -> None:
+        check_fields(self, "task.")
         check_choice("task", self.name, TASKS)
         check(
             self.batch_size >= 1, "task.batch_size", self.batch_size, "an integer >= 1"
@@ -159,6 +186,7 @@ class VerdictConfig:
     collapse_loss: float = 0.5
 
     def __post_init__(self) -> None:
+        check_fields(self, "verdict.")
         for key, value in vars(self).items():
             check_positive(f"verdict.{key}", value)
         check(
@@ -192,6 +220,7 @@ class Config:
     objective: str = "final_loss"
 
     def __post_init__(self) -> None:
+        check_fields(self, "")
         check(self.depth >= 1, "depth", self.depth, "an integer >= 1")
         check(self.steps >= 1, "steps", self.steps, "an integer >= 1")
         check(self.seed >= 0, "seed", self.seed, "an integer >= 0")

@@ -29,9 +29,9 @@ class Sizes:
 def bytes_per_run(sizes: Sizes, optimizers: tuple[str, ...]) -> int:
     """Rough float32 footprint of one run in a group: data, logs, weights and slots."""
     key, layers = sizes.key, sizes.layers
-    logs = len(key.logged_steps) * (layers * len(LAYER_METRICS) + len(RUN_METRICS))
+    logs = key.n_logged * (layers * len(LAYER_METRICS) + len(RUN_METRICS))
     if key.tensorboard:  # per histogram, BINS counts and the range they cut
-        logs += len(key.logged_steps) * layers * len(HISTOGRAMS) * (BINS + 2)
+        logs += key.n_logged * layers * len(HISTOGRAMS) * (BINS + 2)
     # weights, gradients, clipped gradients, the shared optimizer slots, and each
     # optimizer's new weights and slots; plus the probe's activations (z and h per
     # layer) and one batch's
