@@ -94,8 +94,7 @@ class SweeperLauncher(Launcher):
             try:
                 loop.run(jobs, self.backend, workers, self.group_memory_mb, written)
             except KeyboardInterrupt:
-                self.backend.close()
-                _interrupted(jobs, self.config)
+                _interrupted(jobs, self.config)  # the `finally` ends the workers
         finally:
             self.backend.close()
         for index in range(len(jobs)):

@@ -55,9 +55,10 @@ def check(
             extra = [f"hydra.searchpath=[file://{Path(config_dir).absolute()}]"]
         initialize = initialize_config_module(CONF_MODULE, version_base="1.3")
     once_each(overrides)
+    parsed = parse(overrides)
     hydra_only = [
         o.input_line
-        for o in parse(overrides)
+        for o in parsed
         if o.is_hydra_override() and not o.is_sweep_override()
     ]
     with initialize:
@@ -66,7 +67,7 @@ def check(
         sweeper = setup.hydra.runtime.choices.get("hydra/sweeper")
         _check_launcher(setup.hydra.launcher)
         params = dict(setup.hydra.sweeper.get("params") or {}) if multirun else {}
-        settings = [o for o in parse(overrides) if not o.is_hydra_override()]
+        settings = [o for o in parsed if not o.is_hydra_override()]
         if multirun and not settings and not params:
             overrides = [*overrides, *DEFAULT_GRID]
         swept = [f"{key}={value}" for key, value in params.items()] + overrides

@@ -14,8 +14,9 @@ class Sizes:
 
     def __init__(self, cfg: Config):
         task = task_of(cfg)
-        specs = model_of(cfg, task).param_specs()
-        self.key = program_key(cfg)
+        model = model_of(cfg, task)
+        specs = model.param_specs()
+        self.key = program_key(cfg, task, model)
         self.layers = len({spec.layer for spec in specs})
         self.params = sum(spec.size for spec in specs)
         self.widest = max(size for spec in specs for size in spec.shape)

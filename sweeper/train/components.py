@@ -73,12 +73,13 @@ def model_of(cfg: Config, task: Task) -> Model:
     )
 
 
-def program_key(cfg: Config) -> ProgramKey:
-    """The compiled-program key of a run."""
-    task = task_of(cfg)
+def program_key(cfg: Config, task: Task | None = None, model=None) -> ProgramKey:
+    """The compiled-program key of a run (of its components, when made already)."""
+    task = task or task_of(cfg)
+    model = model or model_of(cfg, task)
     return ProgramKey(
         task=task.key(),
-        model=model_of(cfg, task).key(),
+        model=model.key(),
         steps=cfg.steps,
         log_every=cfg.log_every,
         tensorboard=cfg.tensorboard,

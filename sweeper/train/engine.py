@@ -7,7 +7,6 @@ per-run tensor. Each run's loss is its own, so summing them before one gradient 
 keeps runs independent. A group of one run (R = 1) is the per-job path.
 """
 
-import math
 import time
 
 import numpy as np
@@ -109,7 +108,7 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
     XLA loop such a branch copies the whole log buffer every step.
     """
     every = key.log_every or key.steps
-    n_logged = math.ceil(key.steps / every)
+    n_logged = key.n_logged - 1  # rows after the first (row 0: the initial step)
     specs = model.param_specs()
     param_shapes = [spec.shape for spec in specs]
     counts = [spec.size for spec in specs]
