@@ -9,10 +9,12 @@ skip: the dev extra installs it.
 
 import importlib.util
 import os
+import re
 import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -211,3 +213,79 @@ def test_without_ray_or_a_cluster_the_sweep_stops_in_one_line(tmp_path):
 @pytest.mark.parametrize("launcher_name, overrides", [("ray", [])])
 class TestRayLauncherOnAnyOtherTask(LauncherTestSuite):
     """For a task function that is not sweeper's: Hydra's basic launcher, no Ray."""
+
+
+LOCAL_RUNTIME = """
+import os, subprocess, sys
+from sweeper.sweep.ray_runtime import connect
+ray = connect(None, 1)
+print(os.getpid(), flush=True)
+sys.stdin.read()  # the test reads the sockets, then closes stdin
+ray.shutdown()
+"""
+
+
+def _descendants(pid: int) -> set:
+    children = {}
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(status.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        found.add(parent)
+        todo += [c for c in children.get(parent, []) if c not in found]
+    return found
+
+
+def _listening(pids: set) -> list:
+    """(address, process) of every TCP socket the processes listen on."""
+    out = _run(["ss", "-Hltnp"])
+    rows = []
+    for line in out.splitlines():
+        owners = {int(p) for p in re.findall(r"pid=(\d+),", line)}
+        if owners & pids:
+            rows.append((line.split()[3], line.split()[-1]))
+    return rows
+
+
+def test_a_local_runtime_listens_on_loopback_only_with_a_private_token(tmp_path):
+    env = {**os.environ, "HOME": str(tmp_path), "RAY_USAGE_STATS_ENABLED": "0"}
+    for name in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"):
+        env.pop(name, None)
+    driver = subprocess.Popen(
+        [sys.executable, "-c", LOCAL_RUNTIME],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    try:
+        pid = int(driver.stdout.readline())
+        sockets = _listening(_descendants(pid))
+    finally:
+        driver.communicate("", timeout=60)
+    assert len(sockets) >= 3, sockets  # the GCS, the raylet, the driver, ...
+    outside = [s for s in sockets if not re.match(r"(\[::ffff:)?127\.", s[0])]
+    assert not outside, outside
+    token = tmp_path / ".ray" / "auth_token"
+    assert stat.S_IMODE(token.stat().st_mode) == 0o600
+    assert len(token.read_text()) == 64
+
+
+def test_a_local_runtime_without_authentication_is_refused(tmp_path):
+    grid = ["-m", "depth=2", "steps=30", f"hydra.sweep.dir={tmp_path}"]
+    result = subprocess.run(
+        [sys.executable, "-m", "sweeper", *grid, "hydra/launcher=ray"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "RAY_AUTH_MODE": "disabled"},
+    )
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert "RAY_AUTH_MODE=disabled is refused for a local Ray runtime" in lines[0]

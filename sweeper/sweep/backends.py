@@ -6,12 +6,12 @@ as it ends; this process writes every file, so Ray's nodes need no shared file s
 
 import logging
 import os
-import socket
 from typing import Callable, Optional, Protocol
 
-from sweeper.config.schema import Config, stop
+from sweeper.config.schema import Config
 from sweeper.sweep.jobs import Outcome, train_group
 from sweeper.sweep.pool import Pool
+from sweeper.sweep.ray_runtime import connect
 
 log = logging.getLogger(__name__)
 Finished = Callable[[int, list], None]  # (a group's index, its runs' outcomes)
@@ -86,7 +86,7 @@ class RayBackend:
         """Nothing: Ray's workers start with the runtime, in `open`."""
 
     def open(self) -> int:
-        self.ray = _connect(self.address, self.num_cpus)
+        self.ray = connect(self.address, self.num_cpus)
         cpus = int(self.ray.cluster_resources().get("CPU", 1))
         where = f"at {self.address}" if self.address else "(a local runtime)"
         log.info(f"Training groups on Ray {where} with {cpus} CPUs")
@@ -117,49 +117,3 @@ class RayBackend:
         if self.ray is not None:
             self.ray.shutdown()
             self.ray = None
-
-
-def _connect(address: Optional[str], num_cpus: Optional[int]):
-    """The `ray` module, connected; a missing install or a failed join, in one line."""
-    try:
-        import ray
-    except ImportError:
-        stop(
-            "hydra/launcher=ray needs Ray, which is not installed: "
-            "pip install -e '.[ray]'"
-        )
-    if address is None:
-        # "local", not None: None would join a cluster that `ray start` left running.
-        ray.init(address="local", num_cpus=num_cpus)
-        return ray
-    if num_cpus is not None:
-        stop(
-            "The value for `hydra.launcher.num_cpus` must be left unset with "
-            f"`hydra.launcher.address` (the cluster has its CPUs), but {num_cpus} "
-            "was passed."
-        )
-    _check_listening(address)
-    try:
-        ray.init(address=address)
-    except (ConnectionError, ValueError, RuntimeError) as exc:
-        stop(f"Cannot join the Ray cluster at {address!r}: {_first_line(exc)}")
-    return ray
-
-
-def _check_listening(address: str) -> None:
-    """Stop at once if nothing listens at a host:port address.
-
-    Ray itself retries such an address for many minutes.
-    """
-    host, _, port = address.rpartition("://")[2].rpartition(":")
-    if not host or not port.isdigit():
-        return  # "auto", or a form only Ray knows how to resolve
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
-    except OSError as exc:
-        stop(f"Cannot join the Ray cluster at {address!r}: {exc.strerror or exc}.")
-
-
-def _first_line(exc: Exception) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
