@@ -28,7 +28,7 @@ class Results:
 
     folders: list[Path]
     runs: pd.DataFrame  # summary.csv's columns (README, "Output files"); `sweep` first
-    # job names of run-like dirs without a complete run.json, per folder
+    # per folder: {job: what is wrong} for run-like dirs with no complete, sound run
     incomplete: dict = field(default_factory=dict)
 
     def metrics(self) -> pd.DataFrame:

@@ -48,10 +48,12 @@ ACTIVATIONS = {
         lambda z: _std_normal_cdf(z) + z * _std_normal_pdf(z),
     ),
     "selu": (
-        lambda z: SELU_SCALE
-        * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0.0))),
-        lambda z: SELU_SCALE
-        * np.where(z > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(z, 0.0))),
+        lambda z: (
+            SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0.0)))
+        ),
+        lambda z: (
+            SELU_SCALE * np.where(z > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(z, 0.0)))
+        ),
     ),
     "leaky_relu": (
         lambda z: np.where(z > 0, z, LEAKY_ALPHA * z),

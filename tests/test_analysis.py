@@ -15,7 +15,7 @@ from synthetic import write_sweep
 
 def test_load_runs_one_row_per_run(synthetic_sweep, synthetic_truth):
     runs, incomplete = analysis.load_runs(synthetic_sweep)
-    assert incomplete == []
+    assert incomplete == {}
     assert list(runs["job"]) == ["0", "1", "2", "3"]
     assert list(runs["init"]) == ["normal", "normal", "xavier", "xavier"]
     assert list(runs["depth"]) == [2, 3, 2, 3]  # numeric: every value is a number
@@ -38,7 +38,7 @@ def test_swept_keys(synthetic_sweep):
 
 def test_single_run_folder(synthetic_sweep):
     runs, incomplete = analysis.load_runs(synthetic_sweep / "1")
-    assert list(runs["job"]) == ["."] and incomplete == []
+    assert list(runs["job"]) == ["."] and incomplete == {}
     assert analysis.swept_keys(runs) == ["init", "depth", "steps", "log_every"]
 
 
@@ -46,7 +46,7 @@ def test_incomplete_and_numeric_job_order(tmp_path):
     # 12 jobs, job 1 killed before its run.json: 10 and 11 sort after 9, not after 1.
     write_sweep(tmp_path, {"depth": [2, 3]}, seeds=range(6), incomplete=[1])
     runs, incomplete = analysis.load_runs(tmp_path)
-    assert incomplete == ["1"]
+    assert list(incomplete) == ["1"]
     assert list(runs["job"]) == ["0", *map(str, range(2, 12))]
 
 

@@ -82,9 +82,10 @@ def test_origin_sweep_verdicts(origin_sweep):
 
 def test_depth_changes_first_layer_gradient_by_orders_of_magnitude(origin_sweep):
     runs = _runs(origin_sweep)
-    factor = runs[("normal", 2)].first_grad_std_start / runs[
-        ("normal", 3)
-    ].first_grad_std_start
+    factor = (
+        runs[("normal", 2)].first_grad_std_start
+        / runs[("normal", 3)].first_grad_std_start
+    )
     assert factor > 100  # measured ~600-800 with this seed
     report = (origin_sweep / "report.md").read_text()
     assert "init=normal: first-layer gradient std at the start: depth=2" in report

@@ -148,7 +148,7 @@ def test_failed_and_incomplete_runs_are_listed(tmp_path):
     truth = write_sweep(folder, {"depth": [2, 3, 4]}, verdicts=verdicts, incomplete=[2])
     text = report.build(folder).read_text()
     assert "Failed runs" in text and truth["error"][1] in text
-    assert "Incomplete runs" in text and "job 2: no complete run.json" in text
+    assert "Incomplete runs" in text and "job 2: no run.json (still running" in text
 
 
 def _cli(*args):

@@ -173,6 +173,30 @@ def test_resuming_a_finished_sweep_rebuilds_its_report_and_trains_nothing(tmp_pa
         assert (tmp_path / name).is_file(), name
 
 
+def test_a_smaller_grid_reports_its_own_jobs_and_names_the_rest(tmp_path):
+    sweep(tmp_path, "init=normal,xavier", "depth=2,3", "steps=50", "log_every=0")
+    # What a kill in the middle of a write leaves: a temporary beside its file.
+    leftovers = [tmp_path / ".report.md.k1ll3d.tmp", tmp_path / "2" / ".run.json.x.tmp"]
+    for path in leftovers:
+        path.write_text("half a file")
+    smaller = sweep(
+        tmp_path,
+        "init=normal,xavier",
+        "depth=2",
+        "steps=50",
+        "log_every=0",
+        "resume=true",
+    )
+    summary = pd.read_csv(tmp_path / "summary.csv", dtype={"job": str})
+    assert list(summary["job"]) == ["0", "1"]
+    assert list(summary["init"]) == ["normal", "xavier"]
+    assert set(summary["config/depth"]) == {2}
+    [line] = [x for x in smaller.stdout.splitlines() if "Not in this report" in x]
+    assert "2 job dirs of an earlier command in this folder (2, 3)" in line
+    assert "Not in this report: 2 job dirs" in (tmp_path / "report.md").read_text()
+    assert not any(path.exists() for path in leftovers)
+
+
 def test_resume_never_reuses_a_run_of_another_config(tmp_path):
     sweep(tmp_path, "depth=2,3", "steps=50", "log_every=0")
     before = _mtimes(tmp_path, ["0", "1"])

@@ -164,9 +164,9 @@ def _job(config: DictConfig):
 def _interrupted(jobs: list, config: DictConfig) -> None:
     """After a Ctrl-C: one line of what finished and how to train the rest; exit 130."""
     from sweeper.cli.jobs import command
-    from sweeper.record import files
+    from sweeper.record.validate import check_run
 
-    done = sum(files.read_run(job.out_dir) is not None for job in jobs)
+    done = sum(check_run(job.out_dir).record is not None for job in jobs)
     folder = Path(str(config.hydra.sweep.dir)).absolute()
     again = command()
     if "hydra.sweep.dir=" not in again:

@@ -25,27 +25,39 @@ class ReportCallback(Callback):
     failed_runs = 0  # of the last report; sweeper.cli.main turns it into the exit code
     report_failed = False  # the report could not be written: exit code 1 too
 
+    def __init__(self) -> None:
+        self.jobs: set[str] | None = None  # this command's job dirs, by name
+
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
         _hold(Path(config.hydra.run.dir))
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         _hold(Path(config.hydra.sweep.dir))
+        self.jobs = set()
+
+    def on_job_start(self, config: DictConfig, **kwargs) -> None:
+        # Every job of the command passes here, those resume=true finds done too.
+        if self.jobs is not None:
+            self.jobs.add(Path(config.hydra.runtime.output_dir).name)
 
     def on_run_end(self, config: DictConfig, **kwargs) -> None:
-        self._report(Path(config.hydra.run.dir))
+        self._report(Path(config.hydra.run.dir), None)
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        self._report(Path(config.hydra.sweep.dir))
+        self._report(Path(config.hydra.sweep.dir), self.jobs)
 
     @classmethod
-    def _report(cls, folder: Path) -> None:
+    def _report(cls, folder: Path, jobs: set[str] | None) -> None:
         from sweeper.report import analysis, build, narrative
 
-        runs, _ = analysis.load_runs(folder)
+        runs, _ = analysis.load_runs(folder, jobs)
         cls.failed_runs = int((runs["status"] == "failed").sum()) if len(runs) else 0
         print(f"sweeper: writing the report of {len(runs)} runs", flush=True)
+        stale = build.stale_jobs(folder, jobs)
+        if stale:
+            print(f"sweeper: {narrative.left_out_line(stale)}")
         try:
-            path = build.build(folder)
+            path = build.build(folder, jobs)
         except build.NoRunsError as exc:
             print(f"sweeper: no report: {exc}")
             return

@@ -126,6 +126,33 @@ def _finite(value):
     return value
 
 
+def clean_stale_temporaries(folder: Path) -> int:
+    """Delete the temporary files a killed writer left in a folder and its job dirs.
+
+    Only names `_atomic_write` makes (`.<name>.<random>.tmp`), only regular files or
+    links (a link itself, never its target), never through a linked directory.
+    Call it while holding the folder's lock: a live writer's file looks the same.
+    """
+    removed = 0
+    folder = Path(folder)
+    dirs = (
+        [folder] + [d for d in folder.iterdir() if d.is_dir() and not d.is_symlink()]
+        if folder.is_dir()
+        else []
+    )
+    for directory in dirs:
+        for entry in os.scandir(directory):
+            name = entry.name
+            if (
+                name.startswith(".")
+                and name.endswith(".tmp")
+                and not entry.is_dir(follow_symlinks=False)
+            ):
+                os.unlink(entry.path)
+                removed += 1
+    return removed
+
+
 def read_run(job_dir: Path) -> dict | None:
     """A job's run.json, or None when the run is missing or incomplete."""
     path = Path(job_dir) / RUN_FILE

@@ -5,13 +5,14 @@ pivot naturally; the CLI text of each value is kept in `runs.attrs["cli_text"]` 
 labels still read exactly as typed (`lr=1e-3`, not `0.001`).
 """
 
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sweeper.config.schema import SWEEP_KEYS
-from sweeper.record import files
+from sweeper.record import files, validate
 from sweeper.record.verdict import FLAGS
 
 REPLICATES = ("seed",)  # swept keys that repeat a run rather than change it
@@ -33,7 +34,7 @@ RESULTS |= {"started_at", "seconds", "command", "sweeper_version"}
 CONFIG = "config/"  # prefix of the resolved-settings columns: config/model.width
 
 
-def _job_dirs(folder: Path) -> list[Path]:
+def job_dirs(folder: Path) -> list[Path]:
     """The folder itself if it holds a run, else its job subdirs, by job number."""
     subdirs = [d for d in folder.iterdir() if d.is_dir() and _looks_like_run(d)]
     subdirs = [d for d in subdirs if not d.name.startswith(".")]  # .hydra, .cache
@@ -53,13 +54,17 @@ def _looks_like_run(path: Path) -> bool:
     return any((path / mark).exists() for mark in marks)
 
 
-def load_runs(folder: Path) -> tuple[pd.DataFrame, list[str]]:
-    """Collect every complete run of a run or sweep folder into one table.
+def load_runs(
+    folder: Path, jobs: Collection[str] | None = None
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Collect every complete, sound run of a run or sweep folder into one table.
 
     Parameters
     ----------
     folder
         A single-run dir (holding run.json itself) or a sweep dir of job subdirs.
+    jobs
+        Only these job dirs (names), e.g. the jobs of one command; default all.
 
     Returns
     -------
@@ -71,17 +76,21 @@ def load_runs(folder: Path) -> tuple[pd.DataFrame, list[str]]:
         setting of its config.
         `runs.attrs["cli_text"]` maps key -> {value: text as on the CLI}.
     incomplete
-        Job names of dirs that look like runs (`.hydra`, metrics.csv or run.json) but
-        have no complete run.json, e.g. a job that was killed.
+        Job name -> what is wrong, for dirs that look like runs (`.hydra`,
+        metrics.csv or run.json) but hold no complete run (a job still running or
+        killed) or a damaged one ("damaged: ...", see `sweeper.record.validate`).
     """
     folder = Path(folder)
-    rows, incomplete = [], []
-    for job_dir in _job_dirs(folder):
+    rows, incomplete = [], {}
+    for job_dir in job_dirs(folder):
         job = "." if job_dir == folder else job_dir.name
-        record = files.read_run(job_dir)
+        if jobs is not None and job not in jobs:
+            continue
+        checked = validate.check_run(job_dir)
+        record = checked.record
         if record is None:
             if _looks_like_run(job_dir):
-                incomplete.append(job)
+                incomplete[job] = checked.problem
             continue
         figures = record.get("figures") or {}
         timings = record.get("timings") or {}

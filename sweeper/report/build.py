@@ -10,6 +10,7 @@ import os
 import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Collection
 from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
@@ -19,7 +20,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from sweeper.record import files
+from sweeper.record import files, lock
 from sweeper.sweep.pool import die_with_parent
 from sweeper.report import analysis, flows, narrative, plots, summary
 from sweeper.report.document import Document
@@ -35,21 +36,37 @@ class NoRunsError(ValueError):
     """The folder holds no complete run to report on."""
 
 
-def build(folder: Path) -> Path:
-    """Write summary.csv, the figures, report.md and report.html; return the html."""
+def build(folder: Path, jobs: Collection[str] | None = None) -> Path:
+    """Write summary.csv, the figures, report.md and report.html; return the html.
+
+    `jobs`: report only these job dirs (the jobs of the command that ran); the
+    folder's other runs are named as left out. Default: every run of the folder.
+    """
     folder = Path(folder)
-    runs, incomplete = analysis.load_runs(folder)
+    files.clean_stale_temporaries(folder)
+    runs, incomplete = analysis.load_runs(folder, jobs)
     if runs.empty:
-        unfinished = f"{len(incomplete)} unfinished"
-        raise NoRunsError(f"{folder} holds no complete run ({unfinished})")
-    summary.write_summary(folder)
+        damaged = sum(why.startswith("damaged") for why in incomplete.values())
+        counts = f"{len(incomplete) - damaged} unfinished, {damaged} damaged"
+        raise NoRunsError(f"{folder} holds no complete run ({counts})")
+    summary.write_summary(folder, runs)
     metrics = analysis.load_metrics(folder, runs)
     doc = Document(folder)
-    narrative.write(doc, runs, incomplete, metrics, _figures(folder, runs, metrics))
+    left_out = stale_jobs(folder, jobs)
+    figures = _figures(folder, runs, metrics)
+    narrative.write(doc, runs, incomplete, metrics, figures, left_out)
     files.write_text(doc.markdown(), folder / REPORT_MD)
     path = folder / REPORT_HTML
     files.write_text(doc.page(f"sweeper report: {folder.resolve().name}"), path)
     return path
+
+
+def stale_jobs(folder: Path, jobs: Collection[str] | None) -> list[str]:
+    """Job dirs of the folder that are not among `jobs` (an earlier, larger grid's)."""
+    if jobs is None:
+        return []
+    found = [d.name for d in analysis.job_dirs(Path(folder)) if d != Path(folder)]
+    return [name for name in found if name not in jobs]
 
 
 # Figures ----------------------------------------------------------------------------
@@ -207,8 +224,9 @@ def main(argv: list[str] | None = None) -> None:
     if not any(folder.glob("run.json")) and not any(folder.glob("*/run.json")):
         _fail(f"folder '{folder}' holds no runs (no run.json in it or its subfolders)")
     try:
+        lock.hold(folder)  # a sweep still writing it would race this report
         path = build(folder)
-    except NoRunsError as exc:
+    except (NoRunsError, lock.FolderInUse) as exc:
         _fail(str(exc))
     print(f"sweeper: report written to {path}")
 

@@ -28,8 +28,9 @@ def _num(value: float) -> str:
     return f"{value:.2g}" if 0.01 <= abs(value) < 10 else sci(value)
 
 
-def write(doc, runs, incomplete, metrics, figures) -> None:
-    """The report's sections, in reading order."""
+def write(doc, runs, incomplete, metrics, figures, left_out=()) -> None:
+    """The report's sections, in reading order; `left_out`: job dirs of the folder
+    that this report does not cover (another command's)."""
     keys = analysis.swept_keys(runs) if len(runs) > 1 else []
     names = dict(zip(runs["job"], analysis.labels(runs)))
     doc.heading(1, "Gradient sweep report")
@@ -55,7 +56,10 @@ def write(doc, runs, incomplete, metrics, figures) -> None:
     if len(versions):
         lines.append(f"sweeper {', '.join(map(str, versions))}.")
     counts = runs["verdict"].value_counts().items()
-    doc.items(lines + ["Verdicts: " + ", ".join(f"{n} {v}" for v, n in counts) + "."])
+    lines.append("Verdicts: " + ", ".join(f"{n} {v}" for v, n in counts) + ".")
+    if left_out:
+        lines.append(left_out_line(left_out))
+    doc.items(lines)
     doc.heading(2, "Verdicts")
     doc.table(*_verdict_table(runs, keys))
     doc.para(["Every figure of every run: ", ("a", "summary.csv", "summary.csv"), "."])
@@ -81,17 +85,37 @@ def write(doc, runs, incomplete, metrics, figures) -> None:
                 for job, error in zip(failed["job"], failed["error"])
             ]
         )
-    if incomplete:
-        doc.heading(2, "Incomplete runs")
-        doc.items(
+    damaged = {job: why for job, why in incomplete.items() if why.startswith("damaged")}
+    unfinished = {job: why for job, why in incomplete.items() if job not in damaged}
+    if damaged:
+        doc.heading(2, "Damaged runs")
+        doc.para(
             [
-                f"job {job}: no complete run.json (still running, or stopped)"
-                for job in incomplete
+                "Their files are not as sweeper writes them, so nothing above uses "
+                "them; ",
+                ("code", "resume=true"),
+                " trains them again.",
             ]
         )
+        doc.items([[f"job {job}: ", ("code", why)] for job, why in damaged.items()])
+    if unfinished:
+        doc.heading(2, "Incomplete runs")
+        doc.items([f"job {job}: {why}" for job, why in unfinished.items()])
     doc.heading(2, "Figures")
     for name, caption in figures:
         doc.image(name, caption)
+
+
+def left_out_line(jobs: list[str], most: int = 10) -> str:
+    """One line naming the folder's job dirs that a command's report leaves out."""
+    names = ", ".join(jobs[:most]) + (
+        f" and {len(jobs) - most} more" if len(jobs) > most else ""
+    )
+    return (
+        f"Not in this report: {len(jobs)} job dir{'s' * (len(jobs) != 1)} of an "
+        f"earlier command in this folder ({names}); python -m sweeper.report "
+        "on the folder reports every run in it."
+    )
 
 
 def terminal_lines(runs: pd.DataFrame, most: int = 5) -> list[str]:

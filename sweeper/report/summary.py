@@ -33,9 +33,13 @@ def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def write_summary(folder: Path) -> Path:
-    """Write summary.csv, one row per complete run, into the folder; return its path."""
-    runs, _ = load_runs(folder)
+def write_summary(folder: Path, runs: pd.DataFrame | None = None) -> Path:
+    """Write summary.csv, one row per complete run, into the folder; return its path.
+
+    `runs`: the table to write (by default every run of the folder).
+    """
+    if runs is None:
+        runs, _ = load_runs(folder)
     path = Path(folder) / SUMMARY_FILE
     files.write_csv(summary_table(runs), path)
     return path

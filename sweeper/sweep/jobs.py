@@ -11,13 +11,16 @@ import importlib.metadata
 from datetime import datetime, timezone
 import json
 import time
+import logging
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 from sweeper.config.schema import SWEEP_KEYS, Config
 from sweeper.contract import Measurements
-from sweeper.record import files, verdict
+from sweeper.record import files, validate, verdict
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -62,11 +65,12 @@ def config_hash(cfg: Config) -> str:
 def is_done(job: Job) -> bool:
     """With `resume`, whether the job's dir already holds this run, complete.
 
-    A run of another config in the same dir is never taken for this one.
+    A run of another config in the same dir is never taken for this one, nor a
+    damaged one.
     """
     if not job.cfg.resume:
         return False
-    record = files.read_run(job.out_dir)
+    record = validate.check_run(job.out_dir).record
     if record is None or record.get("config_hash") != config_hash(job.cfg):
         return False
     return record["status"] != "failed" or not job.cfg.resume_failed
@@ -104,7 +108,10 @@ def write(job: Job, outcome: Outcome) -> None:
             return
         except Exception:
             outcome = Outcome(None, error=traceback.format_exc())
-    _write_failure(job, outcome.error or "unknown error", out_dir)
+    try:
+        _write_failure(job, outcome.error or "unknown error", out_dir)
+    except OSError as exc:  # e.g. a folder named run.json: left, and listed damaged
+        log.error(f"sweeper: cannot write the run.json of {out_dir}: {exc}")
 
 
 def _base_record(job: Job) -> dict:
