@@ -5,6 +5,7 @@ holding the metrics named here, and the file and TensorBoard writers write those
 No side imports another to learn them.
 """
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,7 +57,7 @@ class ParamSpec:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape))
+        return math.prod(self.shape)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Bad command lines fail before training with one line: key, value and rule."""
 
+import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -55,7 +57,17 @@ BAD = [
     (["model.width=1000000000"], r"\(model.width=1000000000\) needs about [\d,.]+ GiB"),
     (["task.batch_size=100000000"], r"needs about [\d,.]+ GiB, more than this mach"),
     (["steps=1000000000000"], r"\(steps=1000000000000\) needs about [\d,.]+ GiB"),
-    (["depth=100000"], r"\(depth=100000\) would take about [\d,]+ hours"),
+    (["depth=100000"], r"\(depth=100000\) would take about [\d,.]+ hours"),
+    (["model.width=1000000"], r"GiB of memory: make it smaller, e.g. model.width=\d+"),
+    (["depth=100000"], r"more than max_hours=12: make it smaller \(e.g. depth=\d+\)"),
+    (["max_hours=0"], r"`max_hours` must be a number of hours > 0, but 0.0"),
+    # an unset environment variable is not a type error
+    (
+        ["depth=${oc.env:SWEEPER_TEST_UNSET}"],
+        r"`depth` must resolve, but '\$\{oc.env:SWEEPER_TEST_UNSET\}' was passed "
+        r"\(environment variable 'SWEEPER_TEST_UNSET' not found\)",
+    ),
+    (["++depth=abc"], r"`depth` must be an integer, but 'abc' was passed"),
     # Hydra's own settings, one line each
     (["hydra/launcher=nowhere"], r"`hydra/launcher` must be one of \['basic', 'b"),
     (["hydra/sweeper=nowhere"], r"`hydra/sweeper` must be one of"),
@@ -130,6 +142,47 @@ def test_bad_values_raise_one_line(overrides, message):
     with pytest.raises(ConfigError, match=message) as info:
         preflight.check(overrides, multirun=False)
     assert "\n" not in str(info.value)
+
+
+def test_a_size_refusal_names_an_override_that_passes():
+    for too_big in (["model.width=1000000"], ["steps=1000000000000"]):
+        with pytest.raises(ConfigError) as info:
+            preflight.check(too_big, multirun=False)
+        suggestion = re.search(r"e\.g\. (\S+=\d+)\.", str(info.value))[1]
+        preflight.check([suggestion], multirun=False)  # passes
+    with pytest.raises(ConfigError) as info:
+        preflight.check(["depth=100000"], multirun=False)
+    allowed = re.search(r"allow it with (max_hours=[\d.]+)\.", str(info.value))[1]
+    preflight.check(["depth=100000", allowed], multirun=False)
+
+
+@pytest.mark.parametrize(
+    "folder, problem",
+    [
+        ("/proc/sweeper", "it is in a kernel file system"),
+        ("/sys/sweeper", "it is in a kernel file system"),
+        ("/tmp/" + "a" * 5000, "a path of 5,005 bytes; at most 4,095"),
+        ("/tmp/" + "a/" * 2500, "a path of"),
+        ("/tmp/" + "b" * 300 + "/x", "a name of 300 bytes in it; at most 255"),
+    ],
+)
+def test_a_sweep_dir_the_file_system_cannot_hold_is_refused(folder, problem):
+    with pytest.raises(ConfigError, match=re.escape(problem)) as info:
+        preflight.check(["depth=2,3", f"hydra.sweep.dir={folder}"], multirun=True)
+    assert "must be a folder sweeper can create and write" in str(info.value)
+    assert len(str(info.value)) < 300  # the long value is shortened
+
+
+def test_a_yaml_alias_bomb_in_a_config_dir_is_refused_at_once(tmp_path):
+    rows = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for name, prev in zip("bcdefghi", "abcdefgh"):
+        rows.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
+    (tmp_path / "init").mkdir()
+    (tmp_path / "init" / "evil.yaml").write_text("\n".join(rows) + "\n")  # 9**9
+    start = time.perf_counter()
+    with pytest.raises(ConfigError, match=r"expands to more than 100,000 values"):
+        preflight.check(["init=evil"], multirun=False, config_dir=str(tmp_path))
+    assert time.perf_counter() - start < 5  # no expansion was attempted
 
 
 def test_an_empty_sweep_dir_and_a_sweep_lost_to_a_later_key_are_refused():

@@ -5,13 +5,16 @@ import re
 import typing
 
 from hydra.errors import MissingConfigException
+from omegaconf.errors import InterpolationResolutionError
 
 from sweeper.config.schema import Config
 
 
 def given(overrides: list[str]) -> dict:
-    """Overrides as key -> value text: `+depth=3` -> {"depth": "3"}."""
-    return dict(o.lstrip("+~").split("=", 1) for o in overrides if "=" in o)
+    """Overrides as key -> value text: `+depth=3` -> {"depth": "3"}; Hydra's escapes
+    (`\\{`, as the grid writes a value back) undone, as Hydra reads them."""
+    pairs = (o.lstrip("+~").split("=", 1) for o in overrides if "=" in o)
+    return {key: re.sub(r"\\(.)", r"\1", value) for key, value in pairs}
 
 
 def one_line(exc: Exception) -> str:
@@ -31,6 +34,13 @@ def explain(exc: Exception, overrides: list[str]) -> str:
         )
     cause = exc.__cause__ or exc
     key = getattr(cause, "full_key", None) or ""
+    if isinstance(cause, InterpolationResolutionError):
+        reason = re.search(r'"(.+)"', str(cause).splitlines()[0])
+        why = reason[1] if reason else str(cause).splitlines()[0]
+        return (
+            f"The value for `{key}` must resolve, but {values.get(key)!r} was "
+            f"passed ({why[0].lower() + why[1:]})."
+        )
     if (
         "is not in struct" in str(cause)
         or "Could not override" in str(exc)

@@ -7,7 +7,6 @@ key, the value and what is allowed.
 """
 
 import copy
-import os
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir, initialize_config_module
@@ -19,6 +18,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sweeper.cli import store  # noqa: F401  (the schema the YAML composes against)
 from sweeper.cli import explain as errors
+from sweeper.cli import limits
 from sweeper.cli.grid import grid, once_each, parse
 from sweeper.cli.hydra_internals import CONFIG_LOADER
 from sweeper.cli.typed import typed
@@ -45,6 +45,7 @@ def check(
     overrides to run: a bare `-m`, with no override but Hydra's own (`hydra.*`,
     `hydra/...`) and no `hydra.sweeper.params`, runs DEFAULT_GRID.
     """
+    limits.check_config_files(config_dir)
     extra = []
     if config_dir and config_name:  # a primary config of one's own, in config_dir
         extra = [f"hydra.searchpath=[pkg://{CONF_MODULE}]"]
@@ -80,10 +81,13 @@ def check(
             if composed is None:
                 own = override_list + extra
                 composed = _compose(name, own, config_dir, override_list)
-            cfg = typed(composed)
+            try:
+                cfg = typed(composed)
+            except OmegaConfBaseException as exc:  # ${oc.env:UNSET}, resolved here
+                raise ConfigError(errors.explain(exc, override_list)) from None
             _check_combination(cfg, override_list)
-            _check_size(cfg, override_list)
-    _check_output(overrides, multirun, cfg.resume)
+            limits.check_size(cfg, override_list)
+    limits.check_output(overrides, multirun, cfg.resume)
     return overrides
 
 
@@ -155,63 +159,3 @@ def _check_combination(cfg: Config, overrides: list[str]) -> None:
                     f"The value for `{key}` must be left unset with depth=1 (a net "
                     f"with no hidden layer), but {value!r} was passed."
                 )
-
-
-MAX_HOURS = 12  # a run estimated to take longer (compile + train, one core) is refused
-SIZE_KEYS = ("depth", "model.width", "task.batch_size", "task.probe_size", "steps")
-
-
-def _check_size(cfg: Config, overrides: list[str]) -> None:
-    """A run this machine cannot hold, or would take days over, stops here with the
-    planner's own estimate, not with an allocation failure in the middle of a sweep."""
-    from sweeper.sweep.plan import Sizes, bytes_per_run, seconds
-
-    sizes = Sizes(cfg)
-    need = bytes_per_run(sizes, (cfg.optimizer.name,))
-    have = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    shown = " ".join(
-        f"{key}={value}"
-        for key, value in errors.given(overrides).items()
-        if key in SIZE_KEYS
-    )
-    what = f" ({shown})" if shown else ""
-    if need > have:
-        raise ConfigError(
-            f"A run of these settings{what} needs about {need / 2**30:,.1f} GiB, more "
-            f"than this machine's {have / 2**30:,.1f} GiB of memory: make it smaller."
-        )
-    hours = seconds([cfg], sizes) / 3600
-    if hours > MAX_HOURS:
-        raise ConfigError(
-            f"A run of these settings{what} would take about {hours:,.0f} hours to "
-            f"compile and train (the planner's estimate; the limit is {MAX_HOURS}): "
-            "make it smaller, or train it in parts."
-        )
-
-
-def _check_output(overrides: list[str], multirun: bool, resume: bool) -> None:
-    """The run or sweep folder must be creatable and writable; resume must name one."""
-    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
-    given = errors.given(overrides).get(key)
-    if given is not None and not given.strip():
-        message = f"The value for `{key}` must name a folder, but '' was passed."
-        raise ConfigError(message)
-    if resume and multirun and not given:
-        raise ConfigError(
-            "The value for `hydra.sweep.dir` must name the sweep to resume with "
-            "resume=true, but none was passed."
-        )
-    target = Path(given or "outputs").absolute()
-    existing = target
-    while not existing.exists():
-        existing = existing.parent
-    problem = None
-    if not existing.is_dir():
-        problem = f"{str(existing)!r} is a file"
-    elif not os.access(existing, os.W_OK):
-        problem = f"{str(existing)!r} is not writable"
-    if problem:
-        raise ConfigError(
-            f"The value for `{key}` must be a folder sweeper can create and write, but "
-            f"{str(given or 'outputs')!r} was passed ({problem})."
-        )

@@ -218,6 +218,8 @@ class Config:
     resume_failed: bool = True  # with resume, train failed jobs again
     # What the task function returns, for sweepers that optimize it (lower is better)
     objective: str = "final_loss"
+    # A run the planner estimates to take longer (compile + train, one core) is refused
+    max_hours: float = 12.0
 
     def __post_init__(self) -> None:
         check_fields(self, "")
@@ -226,8 +228,9 @@ class Config:
         check(self.seed >= 0, "seed", self.seed, "an integer >= 0")
         check(self.log_every >= 0, "log_every", self.log_every, "an integer >= 0")
         check_choice("objective", self.objective, OBJECTIVES)
+        check(self.max_hours > 0, "max_hours", self.max_hours, "a number of hours > 0")
 
 
 # Keys that steer how a sweep runs, not what a run is: left out of its fingerprint and
 # its settings columns.
-SWEEP_KEYS = ("resume", "resume_failed", "objective")
+SWEEP_KEYS = ("resume", "resume_failed", "objective", "max_hours")

@@ -145,3 +145,18 @@ def _serve(conn, warm: str | None, parent: int) -> None:
     # Every result is sent: skip the interpreter's teardown, which is slow with
     # TensorFlow loaded, while the parent waits.
     os._exit(0)
+
+
+def end_helpers() -> None:
+    """Stop multiprocessing's resource tracker, which spawned workers start.
+
+    Left alone it ends only once this process has exited and closed its pipe, so for a
+    moment after the command returns a process of the sweep is still there (and a
+    zombie until init reaps it). Its own `_stop` closes the pipe and waits for it.
+    """
+    from multiprocessing import resource_tracker
+
+    tracker = getattr(resource_tracker, "_resource_tracker", None)
+    stop = getattr(tracker, "_stop", None)
+    if stop is not None:
+        stop()
