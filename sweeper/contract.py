@@ -22,6 +22,12 @@ LAYER_METRICS = (
     "update_ratio",  # |kernel update| / |kernel| of this step
     "act_rms",  # RMS of the layer's output over the probe inputs
     "dead_frac",  # fraction of units never active on the probe (ReLU-like layers)
+    # Per-example figures (what mean-field theory predicts), from the logged step's
+    # batch: delta_b = dL_b/dz_b, the back-propagated signal of example b's own loss
+    # L_b (the batch loss is the mean of the L_b) at the layer's pre-activation z.
+    "delta_rms",  # sqrt(mean_b |delta_b|^2)
+    # sqrt(mean_b |dL_b/dW|^2) = sqrt(mean_b |delta_b|^2 |h_b|^2), h_b the layer's input
+    "grad_norm_per_example",
 )
 # ... and per run (repeated on each layer's row of metrics.csv).
 RUN_METRICS = (
@@ -30,6 +36,8 @@ RUN_METRICS = (
     "out_spread",  # std of the estimate over the probe / std of the target over it
     "global_grad_norm",  # L2 norm of all gradients of the run, before clipping
     "global_grad_norm_clipped",  # the same after clipping
+    "accuracy",  # classification: share of this step's batch predicted right (else NaN)
+    "probe_accuracy",  # classification: the same over the probe (held-out) set
 )
 
 BINS = 30  # buckets per TensorBoard histogram, as TensorBoard's own default

@@ -75,20 +75,36 @@ def forward(layers, x, activation):
     return zs, hs
 
 
-def loss_and_grads(layers, x, activation, output_scale):
-    """Loss mean((x - s * out)^2) and [(dL/dkernel, dL/dbias)] per layer."""
+def loss_and_grads(layers, x, activation, output_scale, deltas=None):
+    """Loss mean((x - s * out)^2) and [(dL/dkernel, dL/dbias)] per layer; `deltas`, a
+    list, receives dL/dz of every layer, first layer first."""
     _, df = ACTIVATIONS[activation]
     zs, hs = forward(layers, x, activation)
     error = x - output_scale * hs[-1]
     loss = np.mean(error**2)
     dz = -2.0 * output_scale * error / error.size  # dL/dz of the (linear) output layer
-    grads = []
+    grads, dzs = [], []
     for i in range(len(layers) - 1, -1, -1):
         h_in = x if i == 0 else hs[i - 1]
         grads.append((h_in.T @ dz, dz.sum(axis=0)))
+        dzs.append(dz)
         if i > 0:
             dz = (dz @ layers[i][0].T) * df(zs[i - 1])
+    if deltas is not None:
+        deltas.extend(dzs[::-1])
     return loss, grads[::-1]
+
+
+def per_example(layers, x, activation, output_scale):
+    """delta_rms and grad_norm_per_example of each layer: each example's own loss
+    differentiated alone (a batch of one), its norms averaged over the batch."""
+    delta2, grad2 = 0.0, 0.0
+    for b in range(len(x)):
+        deltas = []
+        _, grads = loss_and_grads(layers, x[b : b + 1], activation, output_scale, deltas)
+        delta2 = delta2 + np.array([np.sum(d**2) for d in deltas])
+        grad2 = grad2 + np.array([np.sum(gk**2) for gk, _ in grads])
+    return list(np.sqrt(delta2 / len(x))), list(np.sqrt(grad2 / len(x)))
 
 
 def clip(name, grads, threshold):
@@ -168,6 +184,9 @@ def measure(layers, grads, clipped, new_layers, x, probe, activation, output_sca
             for old, new in zip(layers, new_layers)
         ],
     }
+    row["delta_rms"], row["grad_norm_per_example"] = per_example(
+        layers, x, activation, output_scale
+    )
     zs, hs = forward(layers, probe, activation)
     row["act_rms"] = [float(np.sqrt(np.mean(h**2))) for h in hs]
     dead = [float(np.mean(np.all(z <= 0.0, axis=0))) for z in zs[:-1]]
@@ -178,6 +197,7 @@ def measure(layers, grads, clipped, new_layers, x, probe, activation, output_sca
     row["loss"] = loss
     row["probe_loss"] = float(np.mean((probe - estimate) ** 2))
     row["out_spread"] = float(np.std(estimate) / np.std(probe))
+    row["accuracy"] = row["probe_accuracy"] = math.nan  # a regression task
     flat = [g for pair in grads for g in pair]
     row["global_grad_norm"] = math.sqrt(sum(_norm(g) ** 2 for g in flat))
     row["global_grad_norm_clipped"] = math.sqrt(

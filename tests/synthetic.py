@@ -279,6 +279,9 @@ def _measurements(recipe: Recipe, depth, logged, baseline, rng, diverges: bool):
         "update_ratio": LR * grad_norm * clipped / weight_norm,
         "act_rms": act_rms,
         "dead_frac": dead,
+        # a batch of one: the per-example figures are the batch ones
+        "delta_rms": signal,
+        "grad_norm_per_example": grad_norm,
     }
     squares = grad_norm**2 + signal**2
     run = {
@@ -287,6 +290,8 @@ def _measurements(recipe: Recipe, depth, logged, baseline, rng, diverges: bool):
         "out_spread": out_spread,
         "global_grad_norm": np.sqrt(squares.sum(axis=1)),
         "global_grad_norm_clipped": np.sqrt((squares * clipped**2).sum(axis=1)),
+        "accuracy": np.full(k, np.nan),  # a regression task
+        "probe_accuracy": np.full(k, np.nan),
     }
     diverged_at = int(rng.integers(1, logged[-1] // 2 + 1)) if diverges else None
     if diverges:

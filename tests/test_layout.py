@@ -1,6 +1,6 @@
 """The package's layout is its data flow: no import cycle, no import up the layers.
 
-config, contract -> train -> record -> sweep -> report -> cli, read from every
+config, contract -> data -> train -> record -> sweep -> report -> cli, read from every
 module's imports (function-level ones included) with Python's own parser.
 """
 
@@ -11,7 +11,8 @@ import pytest
 
 PACKAGE = Path(__file__).parents[1] / "sweeper"
 # Layers from the bottom up; a module may import its own layer's package and lower ones.
-LAYERS = [("config", "contract"), ("train",), ("record",), ("sweep",), ("report",)]
+LAYERS = [("config", "contract"), ("data",), ("train",), ("record",), ("sweep",)]
+LAYERS += [("report",)]
 LAYERS += [("results",), ("cli",)]
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 

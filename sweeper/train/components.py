@@ -29,8 +29,13 @@ class Task(Protocol):
     def hyperparams(self) -> dict:
         """Per-run numbers the program reads (name -> float)."""
 
-    def training_data(self, steps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        """Inputs and targets of every step, [steps + 1, batch, dim] each, seeded."""
+    def training_data(self, steps: int, seed: int) -> tuple[np.ndarray, ...]:
+        """A run's training data, seeded: arrays with a leading step axis
+        [steps + 1, ...] (stacked per run by the engine), or arrays every run of the
+        task shares (the same objects for every run: a data set, passed once)."""
+
+    def batch(self, data: tuple, t) -> tuple:
+        """Step t's inputs [R, batch, in] and targets from the program's `data`."""
 
     def probe(self) -> tuple[np.ndarray, np.ndarray]:
         """The fixed probe set (x [P, in], y [P, out]) that measures a trained net."""
@@ -42,7 +47,14 @@ class Task(Protocol):
         """The prediction from the network's output, [R, batch, out]."""
 
     def loss(self, prediction, target):
-        """Each run's loss, [R]."""
+        """Each run's loss, [R]: the mean over the batch of each example's own loss."""
+
+    def accuracy(self, prediction, target):
+        """Each run's share of right predictions, [R]; NaN for regression."""
+
+    def spread(self, prediction, target):
+        """How much each run's prediction varies over the probe, relative to the
+        target's variation, [R]: 0 when the output ignores the input."""
 
 
 class Model(Protocol):
@@ -59,8 +71,9 @@ class Model(Protocol):
     def initial_params(self, init: InitConfig, seed: int) -> list[np.ndarray]:
         """One run's seeded parameters in `param_specs` order."""
 
-    def forward(self, params: list, x) -> tuple[list, list]:
-        """Every layer's pre-activation and output, [R, batch, units] each."""
+    def forward(self, params: list, x) -> tuple[list, list, list]:
+        """Every layer's pre-activation z (its Dense output), output h and activation
+        input (z after any normalization), [R, batch, units] each."""
 
 
 def task_of(cfg: Config) -> Task:

@@ -58,11 +58,10 @@ def train(cfgs: list[Config]) -> Measurements:
     hp["optimizer"] = tf.constant(
         [optimizers.index(cfg.optimizer.name) for cfg in cfgs], tf.int32
     )
-    data = [task_of(cfg).training_data(cfg.steps, cfg.seed) for cfg in cfgs]
-    inputs, targets = (tf.constant(np.stack(part, axis=1)) for part in zip(*data))
+    data = _data([task_of(cfg).training_data(cfg.steps, cfg.seed) for cfg in cfgs])
     probe = tuple(tf.constant(part) for part in task.probe())
     program = _program(key, task, model, optimizers, len(cfgs))
-    layer, run, diverged_at, hists = program(params, inputs, targets, probe, hp)
+    layer, run, diverged_at, hists = program(params, data, probe, hp)
     return Measurements(
         steps=key.logged_steps,
         layer={n: layer[n].numpy()[:, :runs] for n in LAYER_METRICS},
@@ -85,6 +84,16 @@ def _hyperparams(cfg: Config) -> dict:
 
 def _stack(runs: list[list[np.ndarray]]) -> list[tf.Tensor]:
     return [tf.constant(np.stack(arrays)) for arrays in zip(*runs)]
+
+
+def _data(runs: list[tuple]) -> tuple:
+    """Each run's training data, its arrays stacked along a run axis after the step
+    axis ([steps + 1, R, ...]); arrays the runs share (a data set) are passed once."""
+    shared = [all(a is r[i] for r in runs) for i, a in enumerate(runs[0])]
+    return tuple(
+        tf.constant(runs[0][i] if same else np.stack([r[i] for r in runs], axis=1))
+        for i, same in enumerate(shared)
+    )
 
 
 _PROGRAMS: dict = {}
@@ -127,7 +136,7 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         """One SGD-family update of every run: the new state, and what the step saw."""
         with tf.GradientTape() as tape:
             tape.watch(params)
-            _, hs = model.forward(params, x)
+            _, hs, _ = model.forward(params, x)
             losses = task.loss(task.predict(hs[-1], hp), y)
             total = tf.reduce_sum(losses)
         grads = tape.gradient(total, params)
@@ -160,11 +169,13 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         seen = (flat_params, flat_grads, flat_clipped, losses)
         return (new_params, new_slots, diverged_at), seen
 
-    def measured(seen, new_params, probe, hp):
-        """What a step saw, as the statistics logged for it."""
+    def measured(seen, new_params, batch, probe, hp):
+        """What a step saw (its weights, gradients and batch), as the statistics
+        logged for it."""
         params, grads, clipped = map(unflatten, seen[:3])
         losses = seen[3]
         stats = measure.gradient_stats(specs, params, grads, clipped, new_params)
+        stats.update(per_example(params, *batch, hp))
         stats["loss"] = losses
         stats["global_grad_norm"] = measure.global_norm(grads)
         stats["global_grad_norm_clipped"] = measure.global_norm(clipped)
@@ -175,13 +186,32 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
             )
         runs = tf.shape(params[0])[0]
         x, y = (tf.broadcast_to(part, [runs, *part.shape]) for part in probe)
-        zs, hs = model.forward(params, x)
+        _, hs, active = model.forward(params, x)
         estimate = task.predict(hs[-1], hp)
         stats["probe_loss"] = task.loss(estimate, y)
-        stats.update(measure.probe_stats(zs, hs, estimate, y, model.relu_like))
+        stats["probe_accuracy"] = task.accuracy(estimate, y)
+        stats["out_spread"] = task.spread(estimate, y)
+        stats.update(measure.probe_stats(active, hs, model.relu_like))
         return stats
 
-    def loop(params, inputs, targets, probe, hp):
+    def per_example(params, x, y, hp):
+        """The per-example signal and kernel-gradient norms of the batch a step saw.
+
+        A second pass over that batch, outside the training loop: the loop's step
+        stays the same program. dL/dz is the tape's gradient by each pre-activation.
+        """
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            zs, hs, _ = model.forward(params, x)
+            estimate = task.predict(hs[-1], hp)
+            total = tf.reduce_sum(task.loss(estimate, y))
+        deltas = tape.gradient(total, zs)
+        inputs = [x, *hs[:-1]]  # each Dense layer's input
+        stats = measure.per_example_stats(deltas, inputs)
+        stats["accuracy"] = task.accuracy(estimate, y)
+        return stats
+
+    def loop(params, data, probe, hp):
         runs = tf.shape(params[0])[0]
         flat = flatten(params)
         slots = optim.mixed_init_slots(optimizers, hp["optimizer"], flat, hp)
@@ -196,7 +226,7 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
             """Steps t..end; the state after them, and what step `end` saw."""
 
             def body(t, state, seen):
-                return (t + 1, *step(*state, inputs[t], targets[t], t, hp))
+                return (t + 1, *step(*state, *task.batch(data, t), t, hp))
 
             return tf.while_loop(lambda t, *_: t <= end, body, (t, state, seen))[1:]
 
@@ -211,7 +241,7 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
             flat = tf.zeros([runs, sum(counts)])
             seen = (flat, flat, flat, tf.zeros([runs]))
             state, seen = steps_to(end, start, state, seen)
-            stats = measured(seen, state[0], probe, hp)
+            stats = measured(seen, state[0], task.batch(data, end), probe, hp)
             logs = {n: logs[n].write(i, stats[n]) for n in names}
             return i + 1, state, logs
 

@@ -55,8 +55,39 @@ class Identity:
 
         return per_run(hp["output_scale"], output) * output
 
+    def batch(self, data: tuple, t):
+        """Step t's inputs and targets, [R, batch, 1] each."""
+        inputs, targets = data
+        return inputs[t], targets[t]
+
     def loss(self, estimate, target):
         """Each run's mean squared error over its batch, [R]."""
         from sweeper.train._tf import tf
 
         return tf.reduce_mean(tf.square(target - estimate), axis=[1, 2])
+
+    def accuracy(self, estimate, target):
+        """Regression: no accuracy, NaN for each run."""
+        return regression_accuracy(estimate)
+
+    def spread(self, estimate, target):
+        """Each run's std of the estimate over its probe rows / that of the target."""
+        return regression_spread(estimate, target)
+
+
+def regression_accuracy(estimate):
+    from sweeper.train._tf import tf
+
+    return tf.fill(tf.shape(estimate)[:1], float("nan"))
+
+
+def regression_spread(estimate, target):
+    """Std of each run's estimate over its own rows (and outputs) / the target's.
+
+    Per run, not across the run axis: that would round differently for different
+    numbers of stacked runs.
+    """
+    from sweeper.train._tf import tf
+
+    spread = tf.math.reduce_std(estimate, axis=[1, 2])
+    return spread / tf.math.reduce_std(target, axis=[1, 2])

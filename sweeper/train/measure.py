@@ -59,29 +59,43 @@ def global_norm(grads) -> tf.Tensor:
     return tf.sqrt(tf.add_n([tf.square(run_norm(g)) for g in grads]))
 
 
-def probe_stats(pre_activations, outputs, estimate, target, relu_like: bool) -> dict:
-    """Activation RMS, dead units and output spread over the probe inputs.
+def per_example_stats(deltas: list, inputs: list) -> dict:
+    """`delta_rms` and `grad_norm_per_example` of each layer, [R, layers].
 
-    `pre_activations` and `outputs` hold each layer's z and h, [R, probe, units].
+    `deltas` are dL/dz of the batch-mean loss, [R, batch, units]: example b's own
+    signal is batch * deltas[:, b] (L = mean_b L_b). Its kernel gradient is the rank-one
+    outer product of its input h_b and that signal, of norm |h_b| |delta_b|.
     """
-    nan = tf.fill(tf.shape(estimate)[:1], float("nan"))
+    delta_rms, grad_rms = [], []
+    for delta, h in zip(deltas, inputs):
+        batch = tf.cast(tf.shape(delta)[1], delta.dtype)
+        delta2 = tf.reduce_sum(tf.square(delta * batch), axis=2)  # [R, batch]
+        h2 = tf.reduce_sum(tf.square(h), axis=2)
+        delta_rms.append(tf.sqrt(tf.reduce_mean(delta2, axis=1)))
+        grad_rms.append(tf.sqrt(tf.reduce_mean(delta2 * h2, axis=1)))
+    return {
+        "delta_rms": tf.stack(delta_rms, axis=1),
+        "grad_norm_per_example": tf.stack(grad_rms, axis=1),
+    }
+
+
+def probe_stats(activation_inputs, outputs, relu_like: bool) -> dict:
+    """Activation RMS and dead units over the probe inputs.
+
+    `activation_inputs` and `outputs` hold what each layer's activation reads (its
+    pre-activation z, normalized if the net normalizes) and each layer's output h,
+    [R, probe, units].
+    """
+    nan = tf.fill(tf.shape(outputs[-1])[:1], float("nan"))
     act_rms = [tf.sqrt(tf.reduce_mean(tf.square(h), axis=[1, 2])) for h in outputs]
     dead = []
-    for z in pre_activations[:-1]:
+    for z in activation_inputs[:-1]:
         never_active = tf.reduce_all(z <= 0.0, axis=1)  # [R, units]
         dead.append(tf.reduce_mean(tf.cast(never_active, z.dtype), axis=1))
     if not relu_like:
         dead = [nan for _ in dead]
     dead.append(nan)  # the output layer is linear
-    # Each run's own std over its own probe rows: a reduction across the run axis would
-    # round differently for different numbers of stacked runs.
-    spread = tf.math.reduce_std(estimate, axis=[1, 2])
-    spread /= tf.math.reduce_std(target, axis=[1, 2])
-    return {
-        "act_rms": tf.stack(act_rms, axis=1),
-        "dead_frac": tf.stack(dead, axis=1),
-        "out_spread": spread,
-    }
+    return {"act_rms": tf.stack(act_rms, axis=1), "dead_frac": tf.stack(dead, axis=1)}
 
 
 # The dtype of each of the contract's HISTOGRAM_ARRAYS that `histograms` returns.

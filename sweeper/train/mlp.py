@@ -58,8 +58,9 @@ class MLP:
             params.append(np.asarray(value, np.float32))
         return params
 
-    def forward(self, params: list, x) -> tuple[list, list]:
-        """Pre-activations z and outputs h of every layer, each [R, batch, units].
+    def forward(self, params: list, x) -> tuple[list, list, list]:
+        """Pre-activations z, outputs h and activation inputs of every layer, each
+        [R, batch, units] (without normalization the activation reads z itself).
 
         `params` are [R, ...] tensors in `param_specs` order; `x` is [R, batch, in].
         """
@@ -74,4 +75,4 @@ class MLP:
             h = act(z) if i < depth - 1 else z
             zs.append(z)
             hs.append(h)
-        return zs, hs
+        return zs, hs, zs
