@@ -53,6 +53,7 @@ HISTOGRAM_ARRAYS = tuple(
 
 # Parameter roles a model declares; measurements are taken per layer from these.
 KERNEL, BIAS = "kernel", "bias"
+SCALE, OFFSET = "scale", "offset"  # a normalization's learned gain and shift
 
 
 @dataclass(frozen=True)

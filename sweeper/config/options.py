@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 # Keras' default spread per scale field, used when the YAML leaves the field unset.
-KERAS_DEFAULT_SCALE = {"std": 0.05, "limit": 0.05, "gain": 1.0}
+KERAS_DEFAULT_SCALE = {"std": 0.05, "limit": 0.05, "gain": 1.0, "sigma_w2": 2.0}
 # Variance of a Normal(0, 1) truncated at +-2 std, as Keras' TruncatedNormal draws it.
 TRUNCATED_NORMAL_VARIANCE = 0.7737413
 
@@ -31,6 +31,8 @@ class Init:
 
     def weight_variance(self, scale: float, fan_in: int, fan_out: int) -> float:
         """Variance of one kernel entry of a [fan_in, fan_out] layer."""
+        if self.kind == "scaled":  # scale is sigma_w2: Var = sigma_w2 / fan_in
+            return scale / fan_in
         if self.kind == "normal":
             return scale**2
         if self.kind == "truncated_normal":
@@ -57,6 +59,9 @@ INITS = {
     "he_uniform": Init("gain", "variance_scaling", 2.0, "fan_in", "uniform"),
     "lecun_normal": Init("gain", "variance_scaling", 1.0, "fan_in", "truncated_normal"),
     "orthogonal": Init("gain", "orthogonal"),
+    # The signal-propagation papers' parametrization (Poole et al. 2016): weights
+    # N(0, sigma_w2 / fan_in), biases N(0, sigma_b2), in every layer.
+    "scaled": Init("sigma_w2", "scaled"),
 }
 
 
@@ -120,5 +125,23 @@ OBJECTIVES = {
     "signal_decades": "|signal_decades|: decades the signal is off its size; 0 = kept",
 }
 
-TASKS = ("identity",)
+# Each task and the task.* fields it reads besides name and batch_size; a field another
+# task reads must stay unset (null) for it.
+TASKS = {
+    "identity": ("output_scale", "probe_size"),
+    "gaussian": (
+        "input_dim",
+        "output_dim",
+        "targets",
+        "teacher_seed",
+        "train_size",
+        "probe_size",
+    ),
+    "digits": ("test_fraction", "split_seed"),
+    "breast_cancer": ("test_fraction", "split_seed"),
+    "wine": ("test_fraction", "split_seed"),
+    "file": ("path", "target", "kind", "test_fraction", "split_seed"),
+}
+GAUSSIAN_TARGETS = ("teacher", "random")
 MODELS = ("mlp",)
+NORMS = ("none", "layer", "batch")

@@ -16,7 +16,9 @@ from sweeper.config.options import (
     CLIPS,
     INITS,
     KERAS_DEFAULT_SCALE,
+    GAUSSIAN_TARGETS,
     MODELS,
+    NORMS,
     OPTIMIZERS,
     TASKS,
 )
@@ -74,12 +76,15 @@ class ModelConfig:
     name: str = "mlp"
     width: int = 16
     activation: str = "relu"
+    residual: bool = False  # h <- h + act(z) around each hidden layer of equal width
+    norm: str = "none"  # none, layer or batch normalization of z, before activation
 
     def __post_init__(self) -> None:
         check_fields(self, "model.")
         check_choice("model", self.name, MODELS)
         check(self.width >= 1, "model.width", self.width, "an integer >= 1")
         check_choice("model.activation", self.activation, ACTIVATIONS)
+        check_choice("model.norm", self.norm, NORMS)
 
 
 @dataclass
@@ -91,12 +96,31 @@ class InitConfig:
     gain: Optional[float] = None  # variance-scaling inits and orthogonal
     bias: float = 0.0  # constant bias, unless bias_like_weights
     bias_like_weights: bool = False
+    # init=scaled: weights N(0, sigma_w2 / fan_in), biases N(0, sigma_b2)
+    sigma_w2: Optional[float] = None
+    sigma_b2: Optional[float] = None
 
     def __post_init__(self) -> None:
         check_fields(self, "init.")
         check_choice("init", self.name, INITS)
         scale_field = INITS[self.name].scale_field
-        for name in ("std", "limit", "gain"):
+        if self.sigma_b2 is not None:
+            check(
+                self.name == "scaled",
+                "init.sigma_b2",
+                self.sigma_b2,
+                f"unset for init={self.name} (init.bias sets its bias)",
+            )
+            check(self.sigma_b2 >= 0, "init.sigma_b2", self.sigma_b2, ">= 0")
+        if self.name == "scaled":
+            for name in ("bias", "bias_like_weights"):
+                check(
+                    not getattr(self, name),
+                    f"init.{name}",
+                    getattr(self, name),
+                    "left unset for init=scaled (init.sigma_b2 sets the biases)",
+                )
+        for name in ("std", "limit", "gain", "sigma_w2"):
             value = getattr(self, name)
             if value is None:
                 continue
@@ -156,14 +180,30 @@ class ClipConfig:
 
 @dataclass
 class TaskConfig:
+    """Every task's fields; options.TASKS says which ones each task reads."""
+
     name: str = "identity"
     batch_size: int = 1
-    output_scale: float = 2.0
-    probe_size: int = 256
+    output_scale: float = 2.0  # identity: estimate = output_scale * output
+    probe_size: int = 256  # identity, gaussian: examples of the fixed probe set
+    # gaussian
+    input_dim: Optional[int] = None
+    output_dim: Optional[int] = None
+    targets: Optional[str] = None  # teacher (learnable) or random (nothing to learn)
+    teacher_seed: Optional[int] = None  # seeds the inputs and the teacher net
+    train_size: Optional[int] = None  # examples the batches are drawn from
+    # digits, breast_cancer, wine, file: a seeded (stratified) train/test split
+    test_fraction: Optional[float] = None
+    split_seed: Optional[int] = None
+    # file: the user's data (.csv with a target column, or .npz with x and y)
+    path: Optional[str] = None
+    target: Optional[str] = None
+    kind: Optional[str] = None  # regression or classification; null = inferred
 
     def __post_init__(self) -> None:
         check_fields(self, "task.")
         check_choice("task", self.name, TASKS)
+        reads = TASKS[self.name]
         check(
             self.batch_size >= 1, "task.batch_size", self.batch_size, "an integer >= 1"
         )
@@ -173,6 +213,45 @@ class TaskConfig:
         check(
             self.probe_size >= 2, "task.probe_size", self.probe_size, "an integer >= 2"
         )
+        defaults = TaskConfig.__dataclass_fields__
+        for name in ("output_scale", "probe_size"):
+            value = getattr(self, name)
+            check(
+                name in reads or value == defaults[name].default,
+                f"task.{name}",
+                value,
+                f"left at its default for task={self.name} (it does not read it)",
+            )
+        for name, spec in defaults.items():
+            value = getattr(self, name)
+            if spec.default is None and value is not None:
+                check(
+                    name in reads,
+                    f"task.{name}",
+                    value,
+                    f"unset for task={self.name} (it reads {', '.join(reads)})",
+                )
+        for name in ("input_dim", "output_dim", "train_size"):
+            value = getattr(self, name)
+            if value is not None:
+                check(value >= 1, f"task.{name}", value, "an integer >= 1")
+        for name in ("teacher_seed", "split_seed"):
+            value = getattr(self, name)
+            if value is not None:
+                check(value >= 0, f"task.{name}", value, "an integer >= 0")
+        if self.targets is not None:
+            check_choice("task.targets", self.targets, GAUSSIAN_TARGETS)
+        if self.test_fraction is not None:
+            check(
+                0 < self.test_fraction < 1,
+                "task.test_fraction",
+                self.test_fraction,
+                "in (0, 1)",
+            )
+        if self.kind is not None:
+            check_choice("task.kind", self.kind, ("regression", "classification"))
+        if self.name == "file":
+            check(bool(self.path), "task.path", self.path, "a .csv or .npz file")
 
 
 @dataclass

@@ -20,11 +20,8 @@ class Sizes:
         self.layers = len({spec.layer for spec in specs})
         self.params = sum(spec.size for spec in specs)
         self.widest = max(size for spec in specs for size in spec.shape)
-        self.batch_size, self.probe_size = cfg.task.batch_size, cfg.task.probe_size
-        # inputs and targets of every step
-        self.data = (
-            (cfg.steps + 1) * self.batch_size * (task.input_dim + task.output_dim)
-        )
+        self.batch_size, self.probe_size = cfg.task.batch_size, len(task.probe()[0])
+        self.data = task.data_size(cfg.steps)
 
 
 def bytes_per_run(sizes: Sizes, optimizers: tuple[str, ...]) -> int:

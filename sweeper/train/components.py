@@ -12,7 +12,9 @@ import numpy as np
 from sweeper.config.options import OPTIMIZERS
 from sweeper.config.schema import Config, InitConfig
 from sweeper.contract import ParamSpec, ProgramKey
+from sweeper.train.gaussian import gaussian
 from sweeper.train.identity import Identity
+from sweeper.train.tables import table_task
 from sweeper.train.mlp import MLP
 
 
@@ -21,6 +23,7 @@ class Task(Protocol):
 
     input_dim: int
     output_dim: int
+    learnable: bool  # False: the targets ignore the inputs (nothing to learn)
 
     def key(self) -> tuple:
         """Structural settings (name first): runs that differ here never share a
@@ -33,6 +36,9 @@ class Task(Protocol):
         """A run's training data, seeded: arrays with a leading step axis
         [steps + 1, ...] (stacked per run by the engine), or arrays every run of the
         task shares (the same objects for every run: a data set, passed once)."""
+
+    def data_size(self, steps: int) -> int:
+        """How many 4-byte values a run's training data holds (for the planner)."""
 
     def batch(self, data: tuple, t) -> tuple:
         """Step t's inputs [R, batch, in] and targets from the program's `data`."""
@@ -71,13 +77,30 @@ class Model(Protocol):
     def initial_params(self, init: InitConfig, seed: int) -> list[np.ndarray]:
         """One run's seeded parameters in `param_specs` order."""
 
-    def forward(self, params: list, x) -> tuple[list, list, list]:
+    def buffer_shapes(self) -> list[tuple]:
+        """Per-run state that is not trained (batch norm's running statistics)."""
+
+    def initial_buffers(self) -> list[np.ndarray]:
+        """That state's starting values, in `buffer_shapes` order."""
+
+    def forward(self, params: list, x, buffers=(), training: bool = True) -> tuple:
         """Every layer's pre-activation z (its Dense output), output h and activation
-        input (z after any normalization), [R, batch, units] each."""
+        input (z after any normalization), [R, batch, units] each, and the updated
+        buffers (training) or the buffers read (not training)."""
+
+
+TASKS = {
+    "identity": Identity,
+    "gaussian": gaussian,
+    "digits": table_task,
+    "breast_cancer": table_task,
+    "wine": table_task,
+    "file": table_task,
+}
 
 
 def task_of(cfg: Config) -> Task:
-    return {"identity": Identity}[cfg.task.name](cfg.task)
+    return TASKS[cfg.task.name](cfg.task)
 
 
 def model_of(cfg: Config, task: Task) -> Model:

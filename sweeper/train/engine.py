@@ -48,6 +48,7 @@ def train(cfgs: list[Config]) -> Measurements:
     task = task_of(cfgs[0])
     model = model_of(cfgs[0], task)
     params = _stack([model.initial_params(cfg.init, cfg.seed) for cfg in cfgs])
+    buffers = _stack([model.initial_buffers() for _ in cfgs])
     optimizers = optimizers_of(cfgs)
     per_run = [_hyperparams(cfg) for cfg in cfgs]
     hp = {
@@ -61,7 +62,7 @@ def train(cfgs: list[Config]) -> Measurements:
     data = _data([task_of(cfg).training_data(cfg.steps, cfg.seed) for cfg in cfgs])
     probe = tuple(tf.constant(part) for part in task.probe())
     program = _program(key, task, model, optimizers, len(cfgs))
-    layer, run, diverged_at, hists = program(params, data, probe, hp)
+    layer, run, diverged_at, hists = program(params, buffers, data, probe, hp)
     return Measurements(
         steps=key.logged_steps,
         layer={n: layer[n].numpy()[:, :runs] for n in LAYER_METRICS},
@@ -132,11 +133,11 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         pieces = tf.split(flat, counts, axis=1)
         return [tf.reshape(p, [-1, *s]) for p, s in zip(pieces, param_shapes)]
 
-    def step(params, slots, diverged_at, x, y, t, hp):
+    def step(params, slots, diverged_at, buffers, x, y, t, hp):
         """One SGD-family update of every run: the new state, and what the step saw."""
         with tf.GradientTape() as tape:
             tape.watch(params)
-            _, hs, _ = model.forward(params, x)
+            _, hs, _, new_buffers = model.forward(params, x, buffers)
             losses = task.loss(task.predict(hs[-1], hp), y)
             total = tf.reduce_sum(losses)
         grads = tape.gradient(total, params)
@@ -161,21 +162,23 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         keep = lambda new, old: tf.where(apply[:, None], new, old)  # noqa: E731
         new_params = unflatten(keep(flat_new, flat_params))
         new_slots = [keep(n, o) for n, o in zip(new_slots, slots)]
+        new_buffers = [keep(n, o) for n, o in zip(new_buffers, buffers)]
         # The step at t = steps is only measured (see `loop`): it cannot diverge a run.
         diverges = (diverged_at < 0) & ~finite & (t < key.steps)
         diverged_at = tf.where(diverges, tf.cast(t, diverged_at.dtype), diverged_at)
         # What the step saw leaves the loop as the flat vectors it made anyway: carrying
         # the per-tensor lists cost a copy of each tensor every step.
         seen = (flat_params, flat_grads, flat_clipped, losses)
-        return (new_params, new_slots, diverged_at), seen
+        return (new_params, new_slots, diverged_at, new_buffers), seen
 
-    def measured(seen, new_params, batch, probe, hp):
+    def measured(seen, state, batch, probe, hp):
         """What a step saw (its weights, gradients and batch), as the statistics
-        logged for it."""
+        logged for it; the probe reads the running statistics after it."""
         params, grads, clipped = map(unflatten, seen[:3])
         losses = seen[3]
+        new_params, buffers = state[0], state[3]
         stats = measure.gradient_stats(specs, params, grads, clipped, new_params)
-        stats.update(per_example(params, *batch, hp))
+        stats.update(per_example(params, buffers, *batch, hp))
         stats["loss"] = losses
         stats["global_grad_norm"] = measure.global_norm(grads)
         stats["global_grad_norm_clipped"] = measure.global_norm(clipped)
@@ -186,7 +189,7 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
             )
         runs = tf.shape(params[0])[0]
         x, y = (tf.broadcast_to(part, [runs, *part.shape]) for part in probe)
-        _, hs, active = model.forward(params, x)
+        _, hs, active, _ = model.forward(params, x, buffers, training=False)
         estimate = task.predict(hs[-1], hp)
         stats["probe_loss"] = task.loss(estimate, y)
         stats["probe_accuracy"] = task.accuracy(estimate, y)
@@ -194,7 +197,7 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         stats.update(measure.probe_stats(active, hs, model.relu_like))
         return stats
 
-    def per_example(params, x, y, hp):
+    def per_example(params, buffers, x, y, hp):
         """The per-example signal and kernel-gradient norms of the batch a step saw.
 
         A second pass over that batch, outside the training loop: the loop's step
@@ -202,7 +205,7 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         """
         with tf.GradientTape() as tape:
             tape.watch(params)
-            zs, hs, _ = model.forward(params, x)
+            zs, hs, _, _ = model.forward(params, x, buffers)
             estimate = task.predict(hs[-1], hp)
             total = tf.reduce_sum(task.loss(estimate, y))
         deltas = tape.gradient(total, zs)
@@ -211,7 +214,7 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         stats["accuracy"] = task.accuracy(estimate, y)
         return stats
 
-    def loop(params, data, probe, hp):
+    def loop(params, buffers, data, probe, hp):
         runs = tf.shape(params[0])[0]
         flat = flatten(params)
         slots = optim.mixed_init_slots(optimizers, hp["optimizer"], flat, hp)
@@ -241,12 +244,12 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
             flat = tf.zeros([runs, sum(counts)])
             seen = (flat, flat, flat, tf.zeros([runs]))
             state, seen = steps_to(end, start, state, seen)
-            stats = measured(seen, state[0], task.batch(data, end), probe, hp)
+            stats = measured(seen, state, task.batch(data, end), probe, hp)
             logs = {n: logs[n].write(i, stats[n]) for n in names}
             return i + 1, state, logs
 
-        state = (params, slots, diverged_at)
-        _, (_, _, diverged_at), logs = tf.while_loop(
+        state = (params, slots, diverged_at, buffers)
+        _, (_, _, diverged_at, _), logs = tf.while_loop(
             lambda i, *_: i <= n_logged, row, (tf.constant(0), state, logs)
         )
         stacked = {n: logs[n].stack() for n in names}

@@ -14,6 +14,7 @@ from sweeper.train.seeds import DATA_STREAM, seed_for
 class Identity:
     input_dim = 1
     output_dim = 1
+    learnable = True
 
     def __init__(self, cfg: TaskConfig):
         self.cfg = cfg
@@ -25,6 +26,10 @@ class Identity:
     def hyperparams(self) -> dict:
         """This run's per-run values the program reads, by name."""
         return {"output_scale": self.cfg.output_scale}
+
+    def data_size(self, steps: int) -> int:
+        """Inputs and targets of every step."""
+        return (steps + 1) * self.cfg.batch_size * (self.input_dim + self.output_dim)
 
     def training_data(self, steps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """Inputs and targets of each step, [steps + 1, batch, 1] each.
