@@ -101,7 +101,9 @@ def per_example(layers, x, activation, output_scale):
     delta2, grad2 = 0.0, 0.0
     for b in range(len(x)):
         deltas = []
-        _, grads = loss_and_grads(layers, x[b : b + 1], activation, output_scale, deltas)
+        _, grads = loss_and_grads(
+            layers, x[b : b + 1], activation, output_scale, deltas
+        )
         delta2 = delta2 + np.array([np.sum(d**2) for d in deltas])
         grad2 = grad2 + np.array([np.sum(gk**2) for gk, _ in grads])
     return list(np.sqrt(delta2 / len(x))), list(np.sqrt(grad2 / len(x)))

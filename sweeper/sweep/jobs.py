@@ -141,6 +141,7 @@ def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
         tensorboard.write_events(out_dir, result, index, job.settings, name, figs)
     record = {
         "status": "diverged" if flags["diverged"] else "ok",
+        "init_variances": init_variances(job.cfg),
         "verdict": name,
         "flags": flags,
         "figures": figs,
@@ -156,6 +157,16 @@ def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
         },
     }
     files.write_json({**_base_record(job), **record}, out_dir / files.RUN_FILE)
+
+
+def init_variances(cfg: Config) -> dict:
+    """sigma_w2 and sigma_b2 per layer of the run's init (train.initializers)."""
+    from sweeper.train.components import model_of, task_of
+    from sweeper.contract import KERNEL
+    from sweeper.train.initializers import layer_variances
+
+    specs = model_of(cfg, task_of(cfg)).param_specs()
+    return layer_variances(cfg.init, [s.shape for s in specs if s.role == KERNEL])
 
 
 def _write_failure(job: Job, trace: str, out_dir: Path) -> None:

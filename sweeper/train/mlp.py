@@ -10,7 +10,7 @@ layer whose input is as wide as it (h <- h + act(z)). TensorFlow is imported in
 import numpy as np
 
 from sweeper.config.options import ACTIVATIONS
-from sweeper.config.schema import Config, InitConfig
+from sweeper.config.schema import Config, ConfigError, InitConfig
 from sweeper.contract import BIAS, KERNEL, OFFSET, SCALE, ParamSpec
 from sweeper.train.initializers import bias_initializer, weight_initializer
 from sweeper.train.seeds import seed_for
@@ -36,9 +36,23 @@ class MLP:
 
     @classmethod
     def from_config(cls, cfg: Config, input_dim: int, output_dim: int) -> "MLP":
+        """The config's net; ConfigError for options that cannot work together."""
         hidden = (cfg.model.width,) * (cfg.depth - 1)
         sizes = (input_dim, *hidden, output_dim)
-        return cls(sizes, cfg.model.activation, cfg.model.residual, cfg.model.norm)
+        model = cls(sizes, cfg.model.activation, cfg.model.residual, cfg.model.norm)
+        if model.residual and not any(map(model.skips, range(model.hidden))):
+            raise ConfigError(
+                "The value for `model.residual` must be false for this net, but true "
+                "was passed: no hidden layer is as wide as its input (depth >= 3 has "
+                f"one; model.width={cfg.model.width}, inputs {input_dim})."
+            )
+        if model.norm == "batch" and cfg.task.batch_size < 2:
+            raise ConfigError(
+                "The value for `model.norm` must not be batch with task.batch_size="
+                f"{cfg.task.batch_size}, but 'batch' was passed: batch statistics "
+                "need a batch of at least 2."
+            )
+        return model
 
     def key(self) -> tuple:
         """What makes another program: the layer sizes, activation and options."""
