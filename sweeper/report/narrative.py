@@ -55,6 +55,14 @@ def write(doc, runs, incomplete, metrics, figures, left_out=()) -> None:
     versions = runs["sweeper_version"].dropna().unique() if len(commands) else []
     if len(versions):
         lines.append(f"sweeper {', '.join(map(str, versions))}.")
+    random = runs.get("config/task.targets", pd.Series(dtype=object)) == "random"
+    if random.any():
+        lines.append(
+            f"{'All' if random.all() else int(random.sum())} of these runs train on "
+            "random targets (task.targets=random: drawn independently of the inputs), "
+            "so there is nothing to learn: their loss cannot fall below the baseline, "
+            "and what they show is how the gradients flow, at initialization above all."
+        )
     counts = runs["verdict"].value_counts().items()
     lines.append("Verdicts: " + ", ".join(f"{n} {v}" for v, n in counts) + ".")
     if left_out:
