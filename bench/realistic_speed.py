@@ -10,10 +10,12 @@
 For each: the sweep's wall time (`python -m sweeper -m ...`, report included), its
 run-steps/s, the FLOP/s its matmuls amount to, against (1) the per-step `tf.function`
 loop of one run of the same net, measured in this process for a few hundred steps and
-scaled to the grid, and (2) this CPU's own matmul throughput: a compiled loop of the
-same stacked matmul shapes. FLOPs count the forward and backward matmuls of the
-training steps only (3 x 2 x batch x in x out per Dense layer and step); measurement and
-logging are on top. Times come from time.perf_counter; nothing is asserted.
+scaled to the grid (each run paying its trace once, as a job of such a sweep would;
+process start-up is not counted), and (2) this CPU's own matmul throughput: a compiled
+loop of the same stacked matmul shapes. FLOPs count the forward and backward matmuls
+of the training steps only (3 x 2 x batch x in x out per Dense layer and step);
+measurement and logging are on top. Times come from time.perf_counter; nothing is
+asserted.
 """
 
 import argparse
@@ -50,8 +52,9 @@ def step_flops(sizes: list[int], batch: int) -> float:
     return sum(6.0 * batch * a * b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
-def per_step_loop(sizes: list[int], steps: int, batch: int) -> float:
-    """Seconds per step of one run's plain TF2 step in tf.function (ReLU, MSE, SGD)."""
+def per_step_loop(sizes: list[int], steps: int, batch: int) -> tuple[float, float]:
+    """One run's plain TF2 step in tf.function (ReLU, MSE, SGD): the seconds of its
+    first call (the trace, which a job of such a sweep pays once) and per step after."""
     from sweeper.train._tf import tf
 
     rng = np.random.default_rng(0)
@@ -73,11 +76,12 @@ def per_step_loop(sizes: list[int], steps: int, batch: int) -> float:
         for p, g in zip(params, tape.gradient(loss, params)):
             p.assign_sub(1e-3 * g)
 
-    step()
     start = time.perf_counter()
+    step()
+    first = time.perf_counter()
     for _ in range(steps):
         step()
-    return (time.perf_counter() - start) / steps
+    return first - start, (time.perf_counter() - first) / steps
 
 
 def matmul_flops(runs: int, width: int, batch: int, repeats: int = 50) -> float:
@@ -133,10 +137,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             wall = sweep_seconds(overrides, folder)
         flops = sum(runs_per_net * steps * step_flops(s, batch) for s in shapes)
-        loop_s = sum(
-            runs_per_net * steps * per_step_loop(s, args.baseline_steps, batch)
-            for s in shapes
-        )
+        loop_s = 0.0
+        for s in shapes:
+            trace, per_step = per_step_loop(s, args.baseline_steps, batch)
+            loop_s += runs_per_net * (trace + steps * per_step)
         print(f"\n{name}: {runs} runs x {steps:,} steps: {' '.join(overrides)}")
         print(
             f"  sweeper (end to end)     {wall:8.1f} s  {runs * steps / wall:10,.0f}"
