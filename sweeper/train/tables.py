@@ -9,7 +9,6 @@ import functools
 import os
 
 from sweeper.config.schema import TaskConfig
-from sweeper.data import load_builtin, load_file
 from sweeper.train.supervised import PoolTask
 
 TEST_FRACTION, SPLIT_SEED = 0.25, 0
@@ -20,13 +19,18 @@ def _split(cfg: TaskConfig) -> tuple:
     return fraction, SPLIT_SEED if cfg.split_seed is None else cfg.split_seed
 
 
+# sweeper.data loads scikit-learn (over a second): only when a data set is asked for.
 @functools.cache
 def _builtin(name: str, fraction: float, seed: int):
+    from sweeper.data import load_builtin
+
     return load_builtin(name, fraction, seed)
 
 
 @functools.cache
 def _file(path, target, kind, fraction, seed, batch_size, stamp):
+    from sweeper.data import load_file
+
     del stamp  # part of the cache key: a changed file is read again
     return load_file(path, target, kind, fraction, seed, batch_size)
 
