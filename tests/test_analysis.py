@@ -111,8 +111,9 @@ def test_write_summary(synthetic_sweep, synthetic_truth, tmp_path):
     assert table["config/depth"].tolist() == [2, 3, 2, 3]
     assert table["config/init.name"].tolist() == table["init"].tolist()
     rest = list(table.columns[table.columns.get_loc("error") + 1 :])
-    assert rest[:2] == ["started_at", "seconds"]
-    assert all(c.startswith("config/") for c in rest[2:]) and len(rest) > 20
+    theory = ["theory_q_star", "theory_chi1", "theory_slope", "theory_phase"]
+    assert rest[:6] == [*theory, "started_at", "seconds"]
+    assert all(c.startswith("config/") for c in rest[6:]) and len(rest) > 20
     assert (table["seconds"] > 0).all()
     assert table["started_at"].str.endswith("+00:00").all()
 

@@ -12,6 +12,7 @@ both norms exactly.
 import numpy as np
 import pytest
 
+from sweeper import theory
 from sweeper.config.schema import Config, InitConfig, ModelConfig, TaskConfig
 from sweeper.train import engine
 
@@ -61,6 +62,12 @@ def test_relu_signal_follows_he_et_al_and_kernel_gradients_stay_level():
         predicted = HIDDEN / 2 * np.log10(sigma_w2 / 2)
         assert abs(np.mean(runs) - predicted) < 0.15, (sigma_w2, runs.mean())
         assert abs(np.mean(grads)) < 0.15, (sigma_w2, grads.mean())
+        # sweeper's own mean-field module, per hidden layer, against the measurement
+        layers = [sigma_w2] * (HIDDEN + 1)
+        theory_slope = theory.predict("relu", layers, [0.0] * (HIDDEN + 1), 1.0)[
+            "slope"
+        ]
+        assert abs(np.mean(runs) / HIDDEN - theory_slope) < 0.01
 
 
 def test_a_linear_orthogonal_net_keeps_every_norm_exactly():

@@ -111,6 +111,8 @@ OPTIONAL = {
     "command": (lambda v: isinstance(v, str), "text"),
     "timings": (lambda v: isinstance(v, dict), "an object"),
     "versions": (lambda v: isinstance(v, dict), "an object"),
+    "theory": (lambda v: v is None or isinstance(v, dict), "an object"),
+    "init_variances": (lambda v: isinstance(v, dict), "an object"),
 }
 
 

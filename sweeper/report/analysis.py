@@ -29,7 +29,16 @@ FIGURES = (
 )
 
 
+# The mean-field prediction at initialization (sweeper.theory), empty where it does
+# not apply: fixed point, chi_1, predicted decades per hidden layer, phase.
+THEORY = {
+    "theory_q_star": "q_star",
+    "theory_chi1": "chi_1",
+    "theory_slope": "slope",
+    "theory_phase": "phase",
+}
 RESULTS = {"job", "status", "verdict", *FLAGS, *FIGURES, "error", "diverged_at"}
+RESULTS |= set(THEORY)
 RESULTS |= {"started_at", "seconds", "command", "sweeper_version"}
 CONFIG = "config/"  # prefix of the resolved-settings columns: config/model.width
 
@@ -94,6 +103,7 @@ def load_runs(
             continue
         figures = record.get("figures") or {}
         timings = record.get("timings") or {}
+        predicted = record.get("theory") or {}
         rows.append(
             {
                 "job": job,
@@ -104,6 +114,7 @@ def load_runs(
                 **{name: _float(figures.get(name)) for name in FIGURES},
                 "error": record.get("error"),
                 "diverged_at": record.get("diverged_at"),
+                **{column: predicted.get(key) for column, key in THEORY.items()},
                 "started_at": timings.get("started_at"),
                 "command": record.get("command"),
                 "sweeper_version": (record.get("versions") or {}).get("sweeper"),

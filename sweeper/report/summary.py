@@ -3,7 +3,8 @@
 Columns, in order (README, "Output files"):
 - the swept keys, as typed on the command line;
 - `job`, `status`, `verdict`, one boolean per flag, the figures, `diverged_at`,
-  `error`;
+  `error`, the mean-field prediction (`theory_q_star`, `theory_chi1`,
+  `theory_slope`, `theory_phase`; empty where it does not apply);
 - `started_at` (UTC, when the run's group started training) and `seconds` (that
   group's wall time: the runs of a group train at once, so they share it);
 - `config/<key>` for every resolved setting, swept or not (`config/optimizer.lr`,
@@ -16,10 +17,18 @@ import pandas as pd
 
 from sweeper.record import files
 from sweeper.record.verdict import FLAGS
-from sweeper.report.analysis import CONFIG, FIGURES, cli_text, load_runs, swept_keys
+from sweeper.report.analysis import (
+    CONFIG,
+    FIGURES,
+    THEORY,
+    cli_text,
+    load_runs,
+    swept_keys,
+)
 
 SUMMARY_FILE = "summary.csv"
 RESULT_COLUMNS = ("job", "status", "verdict", *FLAGS, *FIGURES, "diverged_at", "error")
+RESULT_COLUMNS += tuple(THEORY)
 RUN_COLUMNS = ("started_at", "seconds")
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sweeper.config.schema import SWEEP_KEYS, Config
+from sweeper import theory
 from sweeper.contract import Measurements
 from sweeper.record import files, validate, verdict
 
@@ -142,6 +143,7 @@ def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
     record = {
         "status": "diverged" if flags["diverged"] else "ok",
         "init_variances": init_variances(job.cfg),
+        "theory": theory_of(job.cfg),
         "verdict": name,
         "flags": flags,
         "figures": figs,
@@ -167,6 +169,33 @@ def init_variances(cfg: Config) -> dict:
 
     specs = model_of(cfg, task_of(cfg)).param_specs()
     return layer_variances(cfg.init, [s.shape for s in specs if s.role == KERNEL])
+
+
+def theory_of(cfg: Config) -> dict:
+    """The mean-field prediction for the run's net at initialization (sweeper.theory),
+    or why there is none."""
+    import numpy as np
+
+    from sweeper.train.components import task_of
+
+    model, init = cfg.model, cfg.init
+    why = None
+    if model.residual or model.norm != "none":
+        why = "a residual or normalized net"
+    elif init.name != "scaled" and init.bias != 0 and not init.bias_like_weights:
+        why = f"a constant bias ({init.bias:g}) is not a random one"
+    elif model.activation not in theory.ACTIVATIONS:
+        why = f"no mean-field maps for {model.activation}"
+    if why is None:
+        variances = init_variances(cfg)
+        q_input = float(np.mean(np.square(task_of(cfg).probe()[0])))
+        prediction = theory.predict(
+            model.activation, variances["sigma_w2"], variances["sigma_b2"], q_input
+        )
+        if prediction is not None:
+            return {"applies": True, **prediction}
+        why = "no hidden layer"
+    return {"applies": False, "why": why}
 
 
 def _write_failure(job: Job, trace: str, out_dir: Path) -> None:
