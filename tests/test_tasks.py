@@ -85,9 +85,15 @@ def test_a_bad_data_file_stops_in_one_line(tmp_path, case):
     assert not (tmp_path / "outputs").exists()
 
 
-def test_random_targets_are_reported_as_nothing_to_learn(tmp_path):
-    task = ["task=gaussian", "task.targets=random", "task.input_dim=16"]
-    sweep(tmp_path, *task, "model.width=16", "depth=2,3", "steps=50", "log_every=0")
+def test_random_targets_are_reported_as_nothing_to_learn_with_theory(tmp_path):
+    task = ["task=gaussian", "task.targets=random", "task.input_dim=128"]
+    net = ["model.width=128", "depth=6", "init=scaled", "init.sigma_w2=1.5,3"]
+    sweep(tmp_path, *task, *net, "seed=0,1", "steps=10", "log_every=0")
     report = (tmp_path / "report.md").read_text()
     assert "All of these runs train on random targets" in report
     assert "nothing to learn" in report
+    # measured and predicted slopes side by side, one row per setting over 2 seeds
+    section = report.split("## Theory beside measurement", 1)[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| init")]
+    assert len(rows) == 2 and all("2 seeds" in r and "agree" in r for r in rows)
+    assert "ordered" in rows[0] and "chaotic" in rows[1]

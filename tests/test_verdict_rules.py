@@ -121,9 +121,14 @@ def test_figures_by_hand():
         "grad_var": grad_var,
         "grad_norm": np.tile([[5.0, 1.0, 1.0]], (k, 1)) * np.arange(1, k + 1)[:, None],
         "dead_frac": np.tile([0.25, 0.5, np.nan], (k, 1)),
+        # per example at step 0: hidden layers 1e-3, 1e-1 (2 decades over 1 layer
+        # back), readout 1: 3 decades from the readout to the first layer
+        "delta_rms": np.tile([1e-3, 1e-1, 1.0], (k, 1)),
     }
     run = {"probe_loss": np.linspace(1.0, 0.2, k), "out_spread": np.full(k, 0.4)}
     figs = verdict.figures(layer, run, steps, baseline_loss=1 / 3)
+    assert figs["signal_decades_init"] == pytest.approx(-3.0)
+    assert figs["signal_slope_init"] == pytest.approx(-2.0)
     assert figs["signal_gain"] == pytest.approx(1e-2)
     assert figs["first_update_ratio"] == pytest.approx(2e-6)  # 6 of 11 are 2e-6
     assert figs["first_grad_std_start"] == pytest.approx((1e-2 + 3e-2) / 2)
@@ -141,6 +146,7 @@ def test_figures_of_a_one_layer_net_and_of_non_finite_values():
         "grad_var": np.array([[1.0], [1.0]]),
         "grad_norm": np.array([[np.inf], [np.nan]]),
         "dead_frac": np.array([[np.nan], [np.nan]]),
+        "delta_rms": np.array([[1.0], [2.0]]),
     }
     run = {"probe_loss": np.array([1.0, 0.5]), "out_spread": np.array([1.0, 1.0])}
     figs = verdict.figures(layer, run, steps, baseline_loss=0.25)
@@ -179,10 +185,13 @@ def test_signal_decades_by_hand():
         "grad_var": np.ones((3, 3)),
         "grad_norm": np.ones((3, 3)),
         "dead_frac": np.zeros((3, 3)),
+        "delta_rms": signal,
     }
     run = {"probe_loss": np.ones(3), "out_spread": np.ones(3)}
     figs = verdict.figures(layer, run, steps, baseline_loss=1.0)
     assert figs["signal_decades"] == pytest.approx(-6.0)
+    assert figs["signal_decades_init"] == pytest.approx(-6.0)
+    assert figs["signal_slope_init"] == pytest.approx(-3.0)
     layer["bias_grad_norm"] = np.tile([0.0, 1e-3, 1.0], (3, 1))  # nothing reaches it
     figs = verdict.figures(layer, run, steps, baseline_loss=1.0)
     assert figs["signal_decades"] == -np.inf

@@ -47,6 +47,25 @@ def figures(layer: dict, run: dict, steps: np.ndarray, baseline_loss: float) -> 
         "first_grad_std_start": _median(np.sqrt(layer["grad_var"][early, 0])),
         "first_grad_norm_max": _max(layer["grad_norm"][:, 0]),
         "max_dead_frac": float(np.nanmax(dead)) if np.isfinite(dead).any() else None,
+        **_at_initialization(layer["delta_rms"][0]),
+    }
+
+
+def _at_initialization(delta: np.ndarray) -> dict:
+    """The per-example signal at step 0: decades from the readout to the first layer,
+    and the slope fitted over the hidden layers (decades per layer going back from the
+    top hidden layer; negative: it shrinks), as mean-field theory predicts them."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log10(delta)
+    decades = float(logs[0] - logs[-1]) if len(delta) > 1 else 0.0
+    hidden = logs[:-1]
+    slope = float("nan")
+    if len(hidden) >= 2 and np.isfinite(hidden).all():
+        back = np.arange(len(hidden))[::-1]  # layers back from the top hidden layer
+        slope = float(np.polyfit(back, hidden, 1)[0])
+    return {
+        "signal_decades_init": decades if np.isfinite(decades) else None,
+        "signal_slope_init": slope,
     }
 
 

@@ -26,6 +26,8 @@ FIGURES = (
     "first_grad_norm_max",
     "max_dead_frac",
     "signal_decades",
+    "signal_decades_init",
+    "signal_slope_init",
 )
 
 

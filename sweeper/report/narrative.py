@@ -8,7 +8,7 @@ import pandas as pd
 from sweeper.config.options import OPTIMIZERS
 from sweeper.config.schema import SWEEP_KEYS
 from sweeper.record.verdict import FLAGS
-from sweeper.report import analysis, plots
+from sweeper.report import analysis, mean_field, plots
 from sweeper.report.plots import sci
 
 MEANING = {
@@ -84,6 +84,7 @@ def write(doc, runs, incomplete, metrics, figures, left_out=()) -> None:
     if not factors.empty:
         doc.heading(2, "Effect of depth")
         doc.items([_depth_line(row) for row in factors.itertuples()])
+    mean_field.write(doc, runs)
     failed = runs[runs["status"] == "failed"]
     if not failed.empty:
         doc.heading(2, "Failed runs")

@@ -1,0 +1,66 @@
+"""The report's "Theory beside measurement" section: the per-example signal's slope at
+initialization against the mean-field prediction (sweeper.theory), over seeds."""
+
+import numpy as np
+import pandas as pd
+
+from sweeper.report import analysis
+
+# Measured and predicted disagree when the prediction lies outside the seeds' range
+# and the median is further from it than this (decades per layer): finite width and
+# the draw of the weights scatter a measured slope by a few hundredths.
+DISAGREE = 0.05
+
+
+def write(doc, runs: pd.DataFrame) -> None:
+    """The section, if any run's net is one the theory describes."""
+    if "theory_phase" not in runs or runs["theory_phase"].isna().all():
+        return
+    applies = runs[runs["theory_phase"].notna() & runs["signal_slope_init"].notna()]
+    if applies.empty:  # e.g. nets of one hidden layer: no slope to fit
+        return
+    doc.heading(2, "Theory beside measurement")
+    doc.para(
+        "The per-example back-propagated signal at initialization (step 0), its slope "
+        "in decades per hidden layer going back from the top one (negative: it "
+        "shrinks), measured (median over seeds, with their range) and as mean-field "
+        "theory predicts it for an infinitely wide net with these weight and bias "
+        "variances (Poole et al. 2016, Schoenholz et al. 2017). The theory does not "
+        "describe residual or normalized nets, constant biases, or a net after "
+        "training has moved its weights."
+    )
+    rows, disagree = [], 0
+    labels = analysis.setting_labels(runs).loc[applies.index]
+    for label, group in applies.groupby(labels, sort=False):
+        measured = group["signal_slope_init"].to_numpy(float)
+        predicted = float(group["theory_slope"].iloc[0])
+        low, high, median = measured.min(), measured.max(), np.median(measured)
+        off = abs(median - predicted) > DISAGREE and not low <= predicted <= high
+        disagree += off
+        seeds = f"{len(measured)} seed{'s' * (len(measured) != 1)}"
+        spread = (
+            f"{median:+.3f} [{low:+.3f}, {high:+.3f}]"
+            if len(measured) > 1
+            else (f"{median:+.3f} (one seed)")
+        )
+        rows.append(
+            [
+                label,
+                seeds,
+                spread,
+                f"{predicted:+.3f}",
+                str(group["theory_phase"].iloc[0]),
+                "disagree" if off else "agree",
+            ]
+        )
+    header = ["setting", "seeds", "measured / layer", "predicted / layer", "phase", ""]
+    doc.table(header, rows)
+    if disagree:
+        doc.para(
+            f"{disagree} setting{'s' * (disagree != 1)} disagree beyond the seeds' "
+            f"range and {DISAGREE} decades per layer: a narrow net, a batch effect or "
+            "an input far from the theory's assumptions."
+        )
+    left_out = runs["theory_phase"].isna().sum()
+    if left_out:
+        doc.para(f"{left_out} runs have no prediction (see run.json's theory.why).")
