@@ -19,6 +19,8 @@ from sweeper.config.schema import (
 from sweeper.train import engine
 from sweeper.train.components import model_of, task_of
 
+pytestmark = pytest.mark.slow  # four compiled programs
+
 EPS = 1e-3  # layer norm's epsilon, as Keras' (and the README's) default
 
 
