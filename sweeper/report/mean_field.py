@@ -35,8 +35,8 @@ def write(doc, runs: pd.DataFrame) -> None:
         measured = group["signal_slope_init"].to_numpy(float)
         predicted = float(group["theory_slope"].iloc[0])
         low, high, median = measured.min(), measured.max(), np.median(measured)
-        off = abs(median - predicted) > DISAGREE and not low <= predicted <= high
-        disagree += off
+        off = bool(abs(median - predicted) > DISAGREE and not low <= predicted <= high)
+        disagree += int(off)
         seeds = f"{len(measured)} seed{'s' * (len(measured) != 1)}"
         spread = (
             f"{median:+.3f} [{low:+.3f}, {high:+.3f}]"
@@ -57,10 +57,12 @@ def write(doc, runs: pd.DataFrame) -> None:
     doc.table(header, rows)
     if disagree:
         doc.para(
-            f"{disagree} setting{'s' * (disagree != 1)} disagree beyond the seeds' "
+            f"{disagree} setting{'s' * (disagree != 1)} "
+            f"disagree{'s' * (disagree == 1)} beyond the seeds' "
             f"range and {DISAGREE} decades per layer: a narrow net, a batch effect or "
             "an input far from the theory's assumptions."
         )
     left_out = runs["theory_phase"].isna().sum()
     if left_out:
-        doc.para(f"{left_out} runs have no prediction (see run.json's theory.why).")
+        runs_have = "1 run has" if left_out == 1 else f"{left_out} runs have"
+        doc.para(f"{runs_have} no prediction (see run.json's theory.why).")
