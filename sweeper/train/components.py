@@ -23,7 +23,6 @@ class Task(Protocol):
 
     input_dim: int
     output_dim: int
-    learnable: bool  # False: the targets ignore the inputs (nothing to learn)
 
     def key(self) -> tuple:
         """Structural settings (name first): runs that differ here never share a

@@ -54,6 +54,5 @@ def gaussian(cfg: TaskConfig) -> PoolTask:
     values = settings(cfg)
     arrays = pool(*values.values(), cfg.probe_size)
     key = (*values.values(), cfg.probe_size)
-    task = PoolTask("gaussian", key, (*arrays, "regression"), cfg.batch_size)
-    task.learnable = values["targets"] == "teacher"
-    return task
+    outputs = values["output_dim"]
+    return PoolTask("gaussian", key, (*arrays, "regression"), cfg.batch_size, outputs)

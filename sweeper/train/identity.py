@@ -14,7 +14,6 @@ from sweeper.train.seeds import DATA_STREAM, seed_for
 class Identity:
     input_dim = 1
     output_dim = 1
-    learnable = True
 
     def __init__(self, cfg: TaskConfig):
         self.cfg = cfg

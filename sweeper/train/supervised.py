@@ -20,16 +20,13 @@ class PoolTask:
     class indices, the network's output their logits.
     """
 
-    def __init__(self, name: str, key: tuple, data, batch_size: int):
+    def __init__(self, name: str, key: tuple, data, batch_size: int, output_dim: int):
+        """`data`: x_train, y_train, x_test, y_test, kind; `output_dim`: the network's
+        outputs (targets per example, or classes)."""
         self.name, self._key, self.batch_size = name, key, batch_size
         self.x_train, self.y_train, self.x_test, self.y_test, self.kind = data
         self.classification = self.kind == "classification"
-        self.input_dim = self.x_train.shape[1]
-        self.output_dim = (
-            int(max(self.y_train.max(), self.y_test.max())) + 1
-            if self.classification
-            else self.y_train.shape[1]
-        )
+        self.input_dim, self.output_dim = self.x_train.shape[1], output_dim
 
     def key(self) -> tuple:
         """Everything that sets the pool (it is one tensor of the program)."""

@@ -53,7 +53,4 @@ def table_task(cfg: TaskConfig) -> PoolTask:
     data = dataset(cfg)
     arrays = (data.x_train, data.y_train, data.x_test, data.y_test, data.kind)
     key = (data.name, cfg.path, cfg.target, cfg.kind, *_split(cfg))
-    task = PoolTask(cfg.name, key, arrays, cfg.batch_size)
-    task.classes, task.output_dim = data.classes, data.output_dim
-    task.learnable = True
-    return task
+    return PoolTask(cfg.name, key, arrays, cfg.batch_size, data.output_dim)
