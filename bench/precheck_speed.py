@@ -27,7 +27,7 @@ CASES = {
 CHILD = """
 import json, sys, time
 from sweeper.cli import preflight
-from sweeper.config.schema import ConfigError
+from sweeper.config.checks import ConfigError
 start = time.perf_counter()
 try:
     preflight.check(json.loads(sys.argv[1]), True)

@@ -12,7 +12,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from sklearn.model_selection import train_test_split
 
-from sweeper.config.schema import ConfigError
+from sweeper.config.checks import ConfigError
 from sweeper.data import BUILTIN, Dataset, load_builtin, load_file
 
 SKLEARN = {

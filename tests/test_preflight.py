@@ -8,7 +8,7 @@ import time
 import pytest
 
 from sweeper.cli import preflight
-from sweeper.config.schema import ConfigError
+from sweeper.config.checks import ConfigError
 
 # preflight.check composes with Hydra in this process, which sets Hydra's global state
 # (version base, job name); Hydra's own fixture puts it back after each test, so the

@@ -150,7 +150,7 @@ def _job(config: DictConfig):
     """The typed job of a composed config; a config error ends the sweep here, before
     anything trains, in one line."""
     from sweeper.cli.jobs import job_of
-    from sweeper.config.schema import ConfigError, stop
+    from sweeper.config.checks import ConfigError, stop
 
     HydraConfig.instance().set_config(config)  # as run_job does, for ${hydra:...}
     out_dir = Path(str(OmegaConf.select(config, "hydra.sweep.dir")))

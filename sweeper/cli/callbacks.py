@@ -6,7 +6,7 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from sweeper.config.schema import stop
+from sweeper.config.checks import stop
 from sweeper.record import lock
 
 

@@ -5,7 +5,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import OverrideParseException
 
 from sweeper.cli.explain import first_line, type_name
-from sweeper.config.schema import ConfigError
+from sweeper.config.checks import ConfigError
 
 
 def grid(

@@ -11,7 +11,8 @@ from pathlib import Path
 import yaml
 
 from sweeper.cli import explain as errors
-from sweeper.config.schema import Config, ConfigError
+from sweeper.config.checks import ConfigError
+from sweeper.config.schema import Config
 
 # The command-line keys that set a run's size, in the order a suggestion tries them.
 SIZE_KEYS = ("steps", "model.width", "task.batch_size", "task.probe_size", "depth")

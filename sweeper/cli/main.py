@@ -16,7 +16,7 @@ from sweeper.cli import preflight, store  # noqa: F401  (store: the schema, regi
 from sweeper.cli.callbacks import ReportCallback
 from sweeper.cli.hydra_internals import args_parser
 from sweeper.cli.jobs import job_of
-from sweeper.config.schema import ConfigError, stop
+from sweeper.config.checks import ConfigError, stop
 from sweeper.record.files import read_run
 from sweeper.record.verdict import objective
 from sweeper.sweep.jobs import run_job

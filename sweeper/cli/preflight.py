@@ -22,7 +22,8 @@ from sweeper.cli import limits
 from sweeper.cli.grid import grid, once_each, parse
 from sweeper.cli.hydra_internals import CONFIG_LOADER
 from sweeper.cli.typed import typed
-from sweeper.config.schema import Config, ConfigError
+from sweeper.config.checks import ConfigError
+from sweeper.config.schema import Config
 
 CONF_MODULE = "sweeper.conf"  # conf/, installed inside the package
 # What a bare `python -m sweeper -m` runs: the question's grid.

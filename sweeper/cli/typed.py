@@ -4,7 +4,8 @@ import dataclasses
 
 from omegaconf import DictConfig, OmegaConf
 
-from sweeper.config.schema import Config, ConfigError
+from sweeper.config.checks import ConfigError
+from sweeper.config.schema import Config
 
 
 def typed(cfg: DictConfig) -> Config:

@@ -6,7 +6,7 @@ import functools
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 
-from sweeper.config.schema import check_choice
+from sweeper.config.checks import check_choice
 from sweeper.data.dataset import Dataset, split_and_standardize
 from sweeper.data.splits import check_split, check_split_settings
 

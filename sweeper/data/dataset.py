@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from sweeper.config.schema import check_choice
+from sweeper.config.checks import check_choice
 
 KINDS = ("regression", "classification")
 

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from sweeper.config.schema import ConfigError
+from sweeper.config.checks import ConfigError
 
 # A quoted name or value longer than this is cut, so that a message stays one short
 # line even when a CSV header holds a paragraph.

@@ -4,7 +4,7 @@ standardized. A bad file fails with one line that names it and says what to fix.
 import os
 from pathlib import Path
 
-from sweeper.config.schema import ConfigError, check
+from sweeper.config.checks import ConfigError, check
 from sweeper.data.csv_reader import read_csv
 from sweeper.data.dataset import KINDS, Dataset, split_and_standardize
 from sweeper.data.errors import file_error, file_subject, shown

@@ -4,7 +4,7 @@ message that says which setting to change, not with scikit-learn's own error."""
 import math
 from numbers import Integral, Real
 
-from sweeper.config.schema import check
+from sweeper.config.checks import check
 from sweeper.data.errors import one_line, shown
 
 # scikit-learn's random_state takes the seeds numpy's legacy generator takes.

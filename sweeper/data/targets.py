@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sweeper.config.schema import FLOAT32_MAX
+from sweeper.config.checks import FLOAT32_MAX
 from sweeper.data.errors import file_error, shown
 
 NUMBER_KINDS = "biuf"  # bool, signed and unsigned integer, float

@@ -135,12 +135,10 @@ def clean_stale_temporaries(folder: Path) -> int:
     """
     removed = 0
     folder = Path(folder)
-    dirs = (
-        [folder] + [d for d in folder.iterdir() if d.is_dir() and not d.is_symlink()]
-        if folder.is_dir()
-        else []
-    )
-    for directory in dirs:
+    if not folder.is_dir():
+        return removed
+    job_dirs = [d for d in folder.iterdir() if d.is_dir() and not d.is_symlink()]
+    for directory in [folder, *job_dirs]:
         for entry in os.scandir(directory):
             name = entry.name
             if (

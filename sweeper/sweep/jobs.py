@@ -136,14 +136,15 @@ def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
     figs = verdict.figures(layer, run, result.steps, result.baseline_loss)
     diverged_at = int(result.diverged_at[index])
     name, flags = verdict.judge(figs, diverged_at, job.cfg.verdict)
+    variances = init_variances(job.cfg)
     if job.cfg.tensorboard:  # loads TensorFlow in the process that writes
         from sweeper.record import tensorboard
 
         tensorboard.write_events(out_dir, result, index, job.settings, name, figs)
     record = {
         "status": "diverged" if flags["diverged"] else "ok",
-        "init_variances": init_variances(job.cfg),
-        "theory": theory_of(job.cfg),
+        "init_variances": variances,
+        "theory": theory_of(job.cfg, variances),
         "verdict": name,
         "flags": flags,
         "figures": figs,
@@ -171,9 +172,9 @@ def init_variances(cfg: Config) -> dict:
     return layer_variances(cfg.init, [s.shape for s in specs if s.role == KERNEL])
 
 
-def theory_of(cfg: Config) -> dict:
+def theory_of(cfg: Config, variances: dict) -> dict:
     """The mean-field prediction for the run's net at initialization (sweeper.theory),
-    or why there is none."""
+    from its `init_variances`, or why there is none."""
     import numpy as np
 
     from sweeper.train.components import task_of
@@ -187,7 +188,6 @@ def theory_of(cfg: Config) -> dict:
     elif model.activation not in theory.ACTIVATIONS:
         why = f"no mean-field maps for {model.activation}"
     if why is None:
-        variances = init_variances(cfg)
         q_input = float(np.mean(np.square(task_of(cfg).probe()[0])))
         prediction = theory.predict(
             model.activation, variances["sigma_w2"], variances["sigma_b2"], q_input

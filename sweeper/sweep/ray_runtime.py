@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from sweeper.config.schema import stop
+from sweeper.config.checks import stop
 
 AUTH_MODE = "RAY_AUTH_MODE"
 # Ray's own switch, read when `ray` is imported: off, a node takes the loopback address

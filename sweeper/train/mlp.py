@@ -10,7 +10,8 @@ layer whose input is as wide as it (h <- h + act(z)). TensorFlow is imported in
 import numpy as np
 
 from sweeper.config.options import ACTIVATIONS
-from sweeper.config.schema import Config, ConfigError, InitConfig
+from sweeper.config.checks import ConfigError
+from sweeper.config.schema import Config, InitConfig
 from sweeper.contract import BIAS, KERNEL, OFFSET, SCALE, ParamSpec
 from sweeper.train.initializers import bias_initializer, weight_initializer
 from sweeper.train.seeds import seed_for
