@@ -28,6 +28,9 @@ LAYER_METRICS = (
     "delta_rms",  # sqrt(mean_b |delta_b|^2)
     # sqrt(mean_b |dL_b/dW|^2) = sqrt(mean_b |delta_b|^2 |h_b|^2), h_b the layer's input
     "grad_norm_per_example",
+    # |kernel - initial kernel| / |initial kernel|: how far the layer has learned away
+    # from its initialization (0 at step 0)
+    "drift",
 )
 # ... and per run (repeated on each layer's row of metrics.csv).
 RUN_METRICS = (

@@ -169,8 +169,11 @@ def _norm(a):
     return float(np.sqrt(np.sum(np.square(a))))
 
 
-def measure(layers, grads, clipped, new_layers, x, probe, activation, output_scale):
-    """The engine's measurements of one step, as measure.py's comments define them."""
+def measure(
+    layers, grads, clipped, new_layers, x, probe, activation, output_scale, initial
+):
+    """The engine's measurements of one step, as measure.py's comments define them;
+    `initial`: the run's layers before its first step."""
     loss, _ = loss_and_grads(layers, x, activation, output_scale)
     kernel_grads = [gk for gk, _ in grads]
     row = {
@@ -186,6 +189,9 @@ def measure(layers, grads, clipped, new_layers, x, probe, activation, output_sca
             for old, new in zip(layers, new_layers)
         ],
     }
+    row["drift"] = [
+        _norm(k - k0) / _norm(k0) for (k, _), (k0, _) in zip(layers, initial)
+    ]
     row["delta_rms"], row["grad_norm_per_example"] = per_example(
         layers, x, activation, output_scale
     )
@@ -229,6 +235,7 @@ def simulate(
     layers = [(np.asarray(k, dtype), np.asarray(b, dtype)) for k, b in layers]
     inputs, probe = np.asarray(inputs, dtype), np.asarray(probe, dtype)
     steps = len(inputs) - 1
+    initial = layers
     slots = [[init_slots(optimizer, p, hp) for p in pair] for pair in layers]
     rows = []
     for t in range(steps + 1):
@@ -244,7 +251,7 @@ def simulate(
             new_layers.append((k_new, b_new))
             new_slots.append([sk_new, sb_new])
         if t in logged_steps:
-            args = (x, probe, activation, output_scale)
+            args = (x, probe, activation, output_scale, initial)
             rows.append(measure(layers, grads, clipped, new_layers, *args))
         if t < steps:
             layers, slots = new_layers, new_slots

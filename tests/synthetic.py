@@ -282,6 +282,9 @@ def _measurements(recipe: Recipe, depth, logged, baseline, rng, diverges: bool):
         # a batch of one: the per-example figures are the batch ones
         "delta_rms": signal,
         "grad_norm_per_example": grad_norm,
+        # how far each kernel has moved: ~1 in a healthy run (the first layer as the
+        # top one), the first layer 10^gain-scaled down from the top otherwise
+        "drift": (1 - approach) * np.minimum(1.0, draw(recipe.gain)) ** to_output,
     }
     squares = grad_norm**2 + signal**2
     run = {

@@ -171,13 +171,15 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         seen = (flat_params, flat_grads, flat_clipped, losses)
         return (new_params, new_slots, diverged_at, new_buffers), seen
 
-    def measured(seen, state, batch, probe, hp):
+    def measured(seen, state, batch, probe, hp, initial):
         """What a step saw (its weights, gradients and batch), as the statistics
-        logged for it; the probe reads the running statistics after it."""
+        logged for it; the probe reads the running statistics after it. `initial`:
+        the runs' initial parameters."""
         params, grads, clipped = map(unflatten, seen[:3])
         losses = seen[3]
         new_params, buffers = state[0], state[3]
         stats = measure.gradient_stats(specs, params, grads, clipped, new_params)
+        stats["drift"] = measure.drift(specs, params, initial)
         stats.update(per_example(params, buffers, *batch, hp))
         stats["loss"] = losses
         stats["global_grad_norm"] = measure.global_norm(grads)
@@ -244,7 +246,7 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
             flat = tf.zeros([runs, sum(counts)])
             seen = (flat, flat, flat, tf.zeros([runs]))
             state, seen = steps_to(end, start, state, seen)
-            stats = measured(seen, state, task.batch(data, end), probe, hp)
+            stats = measured(seen, state, task.batch(data, end), probe, hp, params)
             logs = {n: logs[n].write(i, stats[n]) for n in names}
             return i + 1, state, logs
 

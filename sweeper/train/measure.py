@@ -44,6 +44,13 @@ def gradient_stats(specs, params, grads, clipped, new_params) -> dict:
     return {name: tf.stack(values, axis=1) for name, values in stats.items()}
 
 
+def drift(specs, params, initial) -> tf.Tensor:
+    """|W - W_0| / |W_0| of each layer's kernel, [R, layers]."""
+    kernels, firsts = by_role(params, specs, KERNEL), by_role(initial, specs, KERNEL)
+    moved = [run_norm(w - w0) / run_norm(w0) for w, w0 in zip(kernels, firsts)]
+    return tf.stack(moved, axis=1)
+
+
 def _max_abs(g: tf.Tensor) -> tf.Tensor:
     """Largest |entry| of each run's [R, in, out] tensor, NaN if any entry is NaN.
 
