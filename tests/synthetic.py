@@ -30,10 +30,10 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from sweeper.config.schema import SWEEP_KEYS, Config
+from sweeper.config.schema import SWEEP_KEYS, Config, VerdictConfig
 from sweeper.contract import LAYER_METRICS, RUN_METRICS, ProgramKey
 from sweeper.record import files
-from sweeper.record.verdict import FLAGS, VERDICTS, figures
+from sweeper.record.verdict import FLAGS, VERDICTS, figures, outcome
 from sweeper.report.analysis import FIGURES, RESULTS
 
 WIDTH = 16  # hidden units, as the default MLP; the identity task has 1 input, 1 output
@@ -60,6 +60,7 @@ RECIPES = {
     "exploding": Recipe((1.2, 1.6), (0.3, 0.6), (0, 0.5), (0.2, 0.7), (0, 4)),
 }
 RECIPES["diverged"] = RECIPES["exploding"]  # ... until its loss turns non-finite
+RECIPES["unstable"] = RECIPES["exploding"]
 
 
 def write_sweep(
@@ -155,11 +156,13 @@ def _train(out_dir, settings, verdict, depth, logged, baseline, rng) -> dict:
     )
     table = files.metrics_table(logged, layer, run, settings)
     files.write_csv(table, out_dir / files.METRICS_FILE)
+    figs = figures(layer, run, logged, baseline)
     return {
         "status": "diverged" if diverges else "ok",
         "verdict": verdict,
+        "outcome": outcome(figs, diverged_at or -1, VerdictConfig()),
         "flags": {name: name == verdict for name in FLAGS},
-        "figures": figures(layer, run, logged, baseline),
+        "figures": figs,
         "diverged_at": diverged_at,
         "error": None,
         "timings": {
@@ -214,6 +217,7 @@ def _failure(error: str) -> dict:
     return {
         "status": "failed",
         "verdict": "failed",
+        "outcome": None,
         "flags": {name: False for name in FLAGS},
         "figures": {},
         "diverged_at": None,

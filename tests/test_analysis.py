@@ -79,7 +79,7 @@ def test_depth_factor_matches_run_files(synthetic_sweep):
         row = factors[factors["others"] == others].iloc[0]
         std = {
             d: json.loads((synthetic_sweep / j / "run.json").read_text())["figures"][
-                "first_grad_std_start"
+                "first_grad_std_init"
             ]
             for d, j in ((2, shallow), (3, deep))
         }
@@ -94,16 +94,17 @@ def test_write_summary(synthetic_sweep, synthetic_truth, tmp_path):
     assert path == folder / "summary.csv"
     table = pd.read_csv(path)
     assert len(table) == 4
-    assert list(table.columns[:5]) == ["init", "depth", "job", "status", "verdict"]
-    assert list(table.columns[5 : 5 + len(FLAGS)]) == list(FLAGS)
-    assert table.columns[5 + len(FLAGS)] == "final_loss"
+    head = ["init", "depth", "job", "status", "verdict", "outcome"]
+    assert list(table.columns[:6]) == head
+    assert list(table.columns[6 : 6 + len(FLAGS)]) == list(FLAGS)
+    assert table.columns[6 + len(FLAGS)] == "final_loss"
     assert set(table["verdict"]) <= set(VERDICTS)
     assert table["verdict"].tolist() == synthetic_truth["verdict"].tolist()
     assert table["init"].tolist() == ["normal", "normal", "xavier", "xavier"]
     assert not list(folder.glob(".summary.csv.*"))  # no temporary file left behind
-    assert np.isfinite(table["first_grad_std_start"]).all()
-    written = synthetic_truth["first_grad_std_start"]
-    np.testing.assert_allclose(table["first_grad_std_start"], written, rtol=1e-8)
+    assert np.isfinite(table["first_grad_std_init"]).all()
+    written = synthetic_truth["first_grad_std_init"]
+    np.testing.assert_allclose(table["first_grad_std_init"], written, rtol=1e-8)
     # every resolved setting, swept or not, as config/<key>; then when and how long
     config = json.loads((folder / "0" / "run.json").read_text())["config"]
     assert table["config/optimizer.name"].tolist() == [config["optimizer"]["name"]] * 4

@@ -19,7 +19,7 @@ def _runs() -> pd.DataFrame:
                     "job": str(len(rows)),
                     "init": init,
                     "seed": seed,
-                    "signal_slope_init": slope,
+                    "signal_slope": slope,
                     "theory_slope": predicted,
                     "theory_phase": "ordered",
                 }

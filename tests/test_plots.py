@@ -10,6 +10,7 @@ from matplotlib.patches import Rectangle
 
 from conftest import SYNTHETIC_STEPS
 from sweeper.report import analysis, plots
+from sweeper.report.numbers import sci
 
 matplotlib.use("Agg")  # no display on the test machine; ax=None uses pyplot
 
@@ -24,17 +25,17 @@ def _ticks(labels) -> list[str]:
 
 def test_heatmap_labels_and_annotations(synthetic_data):
     runs, _ = synthetic_data
-    ax = plots.heatmap(runs, "first_grad_std_start", x="depth", y="init", ax=_axes())
+    ax = plots.heatmap(runs, "first_grad_std_init", x="depth", y="init", ax=_axes())
     assert isinstance(ax, Axes)
     assert _ticks(ax.get_xticklabels()) == ["2", "3"]
     assert _ticks(ax.get_yticklabels()) == ["normal", "xavier"]
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("depth", "init")
     texts = {t.get_text() for t in ax.texts}
     for _, run in runs.iterrows():
-        assert f"{run['verdict']}\n{plots.sci(run['first_grad_std_start'])}" in texts
+        assert f"{run['verdict']}\n{sci(run['first_grad_std_init'])}" in texts
     # The vanishing run's value is > 2 decades below the healthy ones': log colours,
     # and the colour bar says so.
-    values = runs["first_grad_std_start"]
+    values = runs["first_grad_std_init"]
     assert values.max() / values.min() > 100
     assert "log10" in ax.collections[0].colorbar.ax.get_ylabel()
 
@@ -55,7 +56,7 @@ def test_heatmap_medians_over_the_other_keys(synthetic_data):
     ax = plots.heatmap(runs, "final_loss", x="init", y=None, ax=_axes())
     assert _ticks(ax.get_xticklabels()) == ["normal", "xavier"]
     normal = runs[runs["init"] == "normal"]["final_loss"].median()
-    assert any(plots.sci(normal) in t.get_text() for t in ax.texts)
+    assert any(sci(normal) in t.get_text() for t in ax.texts)
 
 
 def test_heatmap_linear_scale_for_a_narrow_range(synthetic_data):
@@ -91,4 +92,4 @@ def test_layer_profile(synthetic_data, synthetic_sweep):
     early = table[(table["layer"] == 0) & (table["step"] <= first_tenth)]
     early = early["bias_grad_norm"]
     assert cells[1, 0] == pytest.approx(early.median())
-    assert plots.sci(early.median()) in {t.get_text() for t in ax.texts}
+    assert sci(early.median()) in {t.get_text() for t in ax.texts}

@@ -52,18 +52,26 @@ def test_report_says_what_was_swept_and_why(built, synthetic_truth):
     assert f"4 runs, {SYNTHETIC_STEPS} steps each." in text
     assert "Swept `init`: normal, xavier." in text
     assert "Swept `depth`: 2, 3." in text
-    assert "init=normal depth=3: vanishing — the back-propagated signal shrinks" in text
-    assert "no better than a constant (baseline" in text
-    assert "Healthy: init=xavier depth=2, init=xavier depth=3" in text
+    # each setting's story: its verdict, its seeds, the physics, then the outcome
+    story = re.search(r"- init=normal depth=3: vanishing \(one seed\) — (.*)\.", text)
+    assert story, text
+    decades = synthetic_truth.set_index("job").loc["1", "signal_decades"]
+    assert f"per-example signal ({decades:+.1f} decades" in story[1]
+    assert "; it collapsed: loss " in story[1]
+    healthy = text.split("### healthy")[1].split("##")[0]
+    for name in ("init=xavier depth=2", "init=xavier depth=3"):
+        assert f"- {name}: healthy (one seed) — " in healthy
+        assert "; it learned: loss " in healthy
     # The factor between depth 2 and depth 3 for the question's init: jobs 0 and 1.
     line = re.search(
-        r"init=normal: first-layer gradient std at the start: depth=2 (\S+) vs "
-        r"depth=3 (\S+), a factor of ([\d,.]+) lower",
+        r"init=normal: first-layer weight-gradient std at initialization \(first "
+        r"batch\): depth=2 (\S+) vs depth=3 (\S+), a factor of ([\d,.]+) lower "
+        r"\(one seed\)",
         text,
     )
     assert line, text
     low, high, factor = float(line[1]), float(line[2]), float(line[3].replace(",", ""))
-    written = synthetic_truth["first_grad_std_start"]
+    written = synthetic_truth["first_grad_std_init"]
     assert (low, high) == pytest.approx((written[0], written[1]), rel=0.05)  # 2 digits
     assert factor == pytest.approx(low / high, rel=0.1)
     assert factor == pytest.approx(written[0] / written[1], rel=0.1)

@@ -213,10 +213,10 @@ class TaskConfig:
 
 @dataclass
 class VerdictConfig:
-    vanish_gain: float = 0.1
-    explode_gain: float = 10.0
-    vanish_update: float = 1e-5
-    explode_grad: float = 1e3
+    vanish_decades: float = 1.0
+    explode_decades: float = 1.0
+    learn_ratio: float = 0.1
+    unstable_loss: float = 10.0
     dead_frac: float = 0.75
     collapse_spread: float = 0.1
     collapse_loss: float = 0.5
@@ -226,10 +226,10 @@ class VerdictConfig:
         for key, value in vars(self).items():
             check_positive(f"verdict.{key}", value)
         check(
-            self.vanish_gain < 1 < self.explode_gain,
-            "verdict.vanish_gain",
-            self.vanish_gain,
-            f"< 1 < verdict.explode_gain ({self.explode_gain})",
+            self.unstable_loss > 1,
+            "verdict.unstable_loss",
+            self.unstable_loss,
+            "> 1 (a growth factor of the probe loss)",
         )
         check(self.dead_frac <= 1, "verdict.dead_frac", self.dead_frac, "in (0, 1]")
 

@@ -27,7 +27,8 @@ RUN_SCALARS = ("loss", "probe_loss")
 # The HParams dashboard's metrics, tag `result/<name>`, once, at the last logged step.
 RESULTS = {
     "final_loss": "Probe loss of the trained net.",
-    "signal_decades": "log10 of |dL/dz| at the first layer over the output layer's.",
+    "signal_decades": "log10 of the per-example |dL/dz| at the first layer over the "
+    "readout's, at initialization.",
     "healthy": "1 if the verdict is healthy, else 0.",
     "verdict": "The verdict as its place in " + ", ".join(VERDICTS) + " (from 0).",
 }

@@ -17,7 +17,7 @@ import pandas as pd
 
 from sweeper.contract import ProgramKey
 from sweeper.record.files import METRICS_COLUMNS, METRICS_FILE, RUN_FILE
-from sweeper.record.verdict import FLAGS, VERDICTS
+from sweeper.record.verdict import FLAGS, OUTCOMES, VERDICTS
 
 STATUSES = ("ok", "diverged", "failed")
 
@@ -113,6 +113,7 @@ OPTIONAL = {
     "versions": (lambda v: isinstance(v, dict), "an object"),
     "theory": (lambda v: v is None or isinstance(v, dict), "an object"),
     "init_variances": (lambda v: isinstance(v, dict), "an object"),
+    "outcome": (lambda v: v is None or v in OUTCOMES, " or ".join(OUTCOMES)),
 }
 
 

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from sweeper.record import files, lock
 from sweeper.sweep.pool import die_with_parent
-from sweeper.report import analysis, flows, narrative, plots, summary
+from sweeper.report import analysis, flows, narrative, phase, plots, summary
 from sweeper.report.document import Document
 
 REPORT_MD = "report.md"
@@ -130,23 +130,33 @@ def _drawings(runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
     drawings = []
     if keys and len(runs) > 1:
         for value, name in (
-            ("first_grad_std_start", "heatmap_first_grad.png"),
+            ("first_grad_std_init", "heatmap_first_grad.png"),
             ("final_loss", "heatmap_final_loss.png"),
         ):
             if not np.isfinite(runs[value]).any():
                 continue  # every run failed or diverged first: nothing to colour
             what = plots.NAMES[value][0].upper() + plots.NAMES[value][1:]
             caption = (
-                f"{what}, median per setting; each cell names its "
-                "verdict (red hatched cells are not healthy)."
+                f"{what}: median over each setting's seeds, their range in "
+                "brackets; each cell names its commonest verdict and how many seeds "
+                "share it (red hatched cells are not healthy)."
             )
             draw = partial(_heatmaps, runs, value, keys)
             drawings.append((name, caption, draw, 2))
+    if phase.applies(runs):
+        caption = (
+            "Phase diagram: the per-example signal's measured slope at "
+            "initialization (decades per hidden layer, median over seeds) over the "
+            "weight and bias variances, with mean-field theory's order-to-chaos line "
+            "(chi_1 = 1): below it (blue) the signal shrinks, beyond it (red) it grows."
+        )
+        draw = partial(_phase_diagram, runs)
+        drawings.append(("phase_diagram.png", caption, draw, 2))
     trained = runs[runs["job"].isin(metrics["job"].unique())]
     if not trained.empty:
         caption = (
-            "The back-propagated signal |dL/dz| that "
-            "reaches each layer early in training; darker = smaller."
+            "The per-example back-propagated signal |dL/dz| that reaches each "
+            "layer early in training (median over seeds); darker = smaller."
         )
         draw = partial(_layer_profile, metrics, trained)
         drawings.append(("layer_profile.png", caption, draw, 2))
@@ -168,6 +178,10 @@ def _drawings(runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
 
 def _heatmaps(runs, value, keys) -> Figure:
     return plots.heatmap_grid(runs, value, keys, Figure(layout="constrained"))
+
+
+def _phase_diagram(runs) -> Figure:
+    return phase.phase_diagram(runs, Figure(layout="constrained"))
 
 
 def _layer_profile(metrics, trained) -> Figure:

@@ -16,7 +16,7 @@ def write(doc, runs: pd.DataFrame) -> None:
     """The section, if any run's net is one the theory describes."""
     if "theory_phase" not in runs or runs["theory_phase"].isna().all():
         return
-    applies = runs[runs["theory_phase"].notna() & runs["signal_slope_init"].notna()]
+    applies = runs[runs["theory_phase"].notna() & runs["signal_slope"].notna()]
     if applies.empty:  # e.g. nets of one hidden layer: no slope to fit
         return
     doc.heading(2, "Theory beside measurement")
@@ -32,7 +32,7 @@ def write(doc, runs: pd.DataFrame) -> None:
     rows, disagree = [], 0
     labels = analysis.setting_labels(runs).loc[applies.index]
     for label, group in applies.groupby(labels, sort=False):
-        measured = group["signal_slope_init"].to_numpy(float)
+        measured = group["signal_slope"].to_numpy(float)
         predicted = float(group["theory_slope"].iloc[0])
         low, high, median = measured.min(), measured.max(), np.median(measured)
         off = bool(abs(median - predicted) > DISAGREE and not low <= predicted <= high)

@@ -7,25 +7,9 @@ import pandas as pd
 
 from sweeper.config.options import OPTIMIZERS
 from sweeper.config.schema import SWEEP_KEYS
-from sweeper.record.verdict import FLAGS
-from sweeper.report import analysis, mean_field, plots
-from sweeper.report.plots import sci
-
-MEANING = {
-    "diverged": "The loss became NaN or infinite.",
-    "exploding": "The gradient signal grows layer by layer on its way back.",
-    "vanishing": "The gradient signal shrinks layer by layer on its way back, so the "
-    "first layers barely learn.",
-    "dead": "Many ReLU units never switch on: they pass no signal and get no gradient.",
-    "collapsed": "The output ignores the input, so the loss stays near a constant's.",
-}
-
-
-def _num(value: float) -> str:
-    """Two significant digits, plain for ordinary sizes (0.34, 620), else scientific."""
-    if 10 <= abs(value) < 1e6:
-        return f"{float(f'{value:.2g}'):,.0f}"
-    return f"{value:.2g}" if 0.01 <= abs(value) < 10 else sci(value)
+from sweeper.record.verdict import FLAGS, VERDICTS
+from sweeper.report import analysis, mean_field, plots, stories
+from sweeper.report.numbers import num, sci
 
 
 def write(doc, runs, incomplete, metrics, figures, left_out=()) -> None:
@@ -72,14 +56,25 @@ def write(doc, runs, incomplete, metrics, figures, left_out=()) -> None:
     doc.table(*_verdict_table(runs, keys))
     doc.para(["Every figure of every run: ", ("a", "summary.csv", "summary.csv"), "."])
     doc.heading(2, "What went wrong, and what is healthy")
-    bad = runs[~runs["verdict"].isin(["healthy", "failed"])]
-    for verdict, group in bad.groupby("verdict", sort=False):
-        doc.heading(3, verdict)
-        doc.para(MEANING.get(verdict, ""))
-        doc.items([_story(names[r["job"]], r) for _, r in group.iterrows()])
-    good = runs[runs["verdict"] == "healthy"]
+    doc.para(
+        "Per setting, over its seeds: the median figure and its range, and how many "
+        "seeds agree on the verdict. The signal is the per-example back-propagated "
+        "dL/dz, in decades (powers of 10) from the readout back to the first layer."
+    )
+    settings = stories.by_setting(runs[runs["status"] != "failed"])
+    verdicts = {label: stories.commonest(group["verdict"]) for label, group in settings}
+    for verdict in [v for v in VERDICTS if v not in ("healthy", "failed")]:
+        mine = [
+            (label, group) for label, group in settings if verdicts[label] == verdict
+        ]
+        if mine:
+            doc.heading(3, verdict)
+            doc.para(stories.MEANING[verdict])
+            doc.items([stories.setting_story(label, group) for label, group in mine])
+    good = [(label, group) for label, group in settings if verdicts[label] == "healthy"]
     doc.heading(3, "healthy")
-    doc.para(_healthy(good, names))
+    doc.para(stories.MEANING["healthy"] if good else "No setting is healthy.")
+    doc.items([stories.setting_story(label, group) for label, group in good])
     factors = analysis.depth_factors(runs)
     if not factors.empty:
         doc.heading(2, "Effect of depth")
@@ -134,7 +129,7 @@ def terminal_lines(runs: pd.DataFrame, most: int = 5) -> list[str]:
         run = runs.iloc[0]
         if run["verdict"] == "failed":
             return [f"failed: {run['error']}"]
-        return [_story("this run", run).removeprefix("this run: ")]
+        return [stories.setting_story("this run", runs).removeprefix("this run: ")]
     counts = runs["verdict"].value_counts()
     lines = [f"{len(runs)} runs: " + ", ".join(f"{n} {v}" for v, n in counts.items())]
     labels = analysis.setting_labels(runs)
@@ -186,9 +181,10 @@ def _verdict_table(runs, keys) -> tuple[list, list]:
         *keys,
         "verdict",
         "flags",
+        "outcome",
         "final loss (constant's)",
-        "signal gain / layer",
-        "first-layer grad std at start",
+        "signal at init (decades)",
+        "first-layer grad std at init",
         "files",
     ]
     rows = []
@@ -200,9 +196,12 @@ def _verdict_table(runs, keys) -> tuple[list, list]:
                 *[analysis.cli_text(runs, k, r[k]) for k in keys],
                 [verdict if verdict == "healthy" else ("b", verdict)],
                 ", ".join(f for f in FLAGS if r[f]) or "-",
+                r["outcome"] if isinstance(r.get("outcome"), str) else "-",
                 f"{sci(r['final_loss'])} ({sci(r['baseline_loss'])})",
-                _num(r["signal_gain"]),
-                sci(r["first_grad_std_start"]),
+                f"{r['signal_decades']:+.1f}"
+                if np.isfinite(r["signal_decades"])
+                else "n/a",
+                sci(r["first_grad_std_init"]),
                 [
                     ("a", "metrics.csv", f"{quote(job)}/metrics.csv"),
                     " ",
@@ -213,65 +212,24 @@ def _verdict_table(runs, keys) -> tuple[list, list]:
     return header, rows
 
 
-def _story(name: str, r: pd.Series) -> str:
-    """One run's verdict in words, with its measured figures."""
-    gain, update = float(r["signal_gain"]), r["first_update_ratio"]
-    way = "shrinks" if gain < 1 else "grows"
-    signal = (
-        f"the back-propagated signal {way} by a factor ~"
-        f"{_num(max(gain, 1 / gain)) if gain else 'n/a'} per layer and the first "
-        f"layer's weights move by ~{sci(update)} of their size per step"
-    )
-    if gain == 0:  # float32 underflow, or a layer of dead units stops it entirely
-        signal = "the back-propagated signal is exactly zero at the first layer"
-    loss, baseline = _num(r["final_loss"]), _num(r["baseline_loss"])
-    if r["collapsed"]:
-        output = (
-            f"the output no longer depends on the input (spread "
-            f"{sci(r['out_spread'])}) and the loss stays at {loss}, no better "
-            f"than a constant (baseline {baseline})"
-        )
-    else:
-        output = f"the loss reaches {loss} (a constant gives {baseline})"
-    clauses = [output, signal] if r["verdict"] == "collapsed" else [signal, output]
-    if not np.isfinite(gain):  # diverged before the signal could be measured
-        clauses.remove(signal)
-    if r["dead"]:
-        clauses.insert(
-            0,
-            f"{r['max_dead_frac']:.0%} of a hidden layer's units never "
-            "switch on over the probe inputs",
-        )
-    if r["diverged"]:
-        clauses.insert(0, f"the loss became non-finite at step {r['diverged_at']}")
-    return f"{name}: {r['verdict']} — " + "; ".join(clauses) + "."
-
-
-def _healthy(good: pd.DataFrame, names: dict) -> str:
-    if good.empty:
-        return "No run is healthy."
-    return (
-        "Healthy: " + ", ".join(names[job] for job in good["job"]) + " — the "
-        f"back-propagated signal keeps its size (gain {_range(good['signal_gain'])} "
-        f"per layer), the output follows the input (spread "
-        f"{_range(good['out_spread'])}) and the loss falls to "
-        f"{_range(good['final_loss'])}, against "
-        f"{_num(good['baseline_loss'].median())} for the best constant."
-    )
-
-
 def _depth_line(row) -> str:
+    """A depth factor over seeds: the ratio of geometric means, with its interval."""
     ratio = row.factor if row.factor >= 1 else 1 / row.factor
-    change = f"a factor of {_num(ratio)} {'lower' if row.factor >= 1 else 'higher'}"
+    way = "lower" if row.factor >= 1 else "higher"
     if not 0 < ratio < np.inf:  # one of the two is exactly zero: no ratio to give
         change = "no finite factor: one of them is exactly zero"
+    elif np.isfinite(row.low_bound):
+        bounds = sorted([row.low_bound, row.high_bound])
+        if row.factor < 1:
+            bounds = sorted(1 / b for b in bounds)
+        change = (
+            f"a factor of {num(ratio)} {way} (95% interval {num(bounds[0])} to "
+            f"{num(bounds[1])}; {row.n_low} and {row.n_high} seeds)"
+        )
+    else:
+        change = f"a factor of {num(ratio)} {way} (one seed)"
     return (
-        f"{row.others + ': ' if row.others else ''}first-layer gradient std at the "
-        f"start: depth={row.low} {sci(row.value_low)} vs depth={row.high} "
-        f"{sci(row.value_high)}, {change}"
+        f"{row.others + ': ' if row.others else ''}first-layer weight-gradient std at "
+        f"initialization (first batch): depth={row.low} {sci(row.value_low)} vs "
+        f"depth={row.high} {sci(row.value_high)}, {change}"
     )
-
-
-def _range(values: pd.Series) -> str:
-    low, high = _num(values.min()), _num(values.max())
-    return low if low == high else f"{low} to {high}"

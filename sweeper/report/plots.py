@@ -14,39 +14,38 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from seaborn.utils import relative_luminance
 
-from sweeper.record.verdict import EARLY, VERDICTS
+from sweeper.record.verdict import EARLY
 from sweeper.report.analysis import cli_text, labels, setting_labels
+from sweeper.report.numbers import sci
+from sweeper.report.stories import commonest
 
 NAMES = {  # column -> axis label; gradients are dL/dW of the MSE loss, per weight
-    "first_grad_std_start": "first-layer weight-gradient std at start (dL/dW)",
-    "first_grad_norm_max": "first-layer weight-gradient L2 norm, max over training",
-    "first_update_ratio": "first-layer |update| / |weights| per step",
-    "final_loss": "final probe loss (MSE)",
-    "signal_gain": "signal gain per layer (x, first / output)",
+    "first_grad_std_init": "first-layer weight-gradient std at initialization "
+    "(dL/dW of the first batch)",
+    "final_loss": "final probe loss",
+    "signal_decades": "per-example signal at init, first layer vs readout (decades)",
+    "signal_slope": "per-example signal slope at init (decades / hidden layer)",
     "out_spread": "output spread (std estimate / std target)",
     "grad_norm": "weight-gradient L2 norm (before clipping)",
-    "bias_grad_norm": "back-propagated signal |dL/dz| (bias-gradient L2 norm)",
+    "bias_grad_norm": "back-propagated signal |dL/dz| of the batch (bias gradient)",
+    "delta_rms": "per-example back-propagated signal |dL/dz| (RMS over the batch)",
     "update_ratio": "|update| / |weights| per step",
     "act_rms": "activation RMS over the probe inputs",
 }
 UNITS = {  # column -> short colour-bar label
-    "first_grad_std_start": "std of dL/dW",
-    "first_grad_norm_max": "|dL/dW|",
-    "final_loss": "MSE",
+    "first_grad_std_init": "std of dL/dW",
+    "final_loss": "loss",
+    "signal_decades": "decades",
+    "signal_slope": "decades / layer",
     "grad_norm": "|dL/dW|",
     "bias_grad_norm": "|dL/dz|",
     "update_ratio": "|dW| / |W|",
-    "first_update_ratio": "|dW| / |W|",
+    "delta_rms": "|dL/dz| per example",
 }
 LOG_SPAN = 100.0  # a colour scale turns log10 when values span more than 2 decades
 UNHEALTHY = "crimson"  # border, hatch and verdict colour of cells that are not healthy
 CMAP = "viridis"
 MAX_FACETS = 12  # heatmap panels, one per combination of the keys beyond the first two
-
-
-def sci(value: float) -> str:
-    """A number in short scientific form, "1.9e-03"; "n/a" when not finite."""
-    return f"{value:.1e}" if np.isfinite(value) else "n/a"
 
 
 def plain(text: str) -> str:
@@ -76,13 +75,6 @@ def _norm(values: np.ndarray) -> Normalize | None:
     return Normalize(low, high)
 
 
-def _commonest(verdicts: pd.Series) -> str:
-    """The most common verdict; a tie goes to the worst (VERDICTS is in priority)."""
-    counts = verdicts.value_counts()
-    tied = counts[counts == counts.max()].index
-    return min(tied, key=lambda v: VERDICTS.index(v) if v in VERDICTS else 0)
-
-
 def heatmap(
     runs: pd.DataFrame,
     value: str,
@@ -91,7 +83,8 @@ def heatmap(
     ax: Axes | None = None,
     norm: Normalize | None = None,
 ) -> Axes:
-    """A figure over two swept settings, median per cell, annotated with the verdict.
+    """A figure over two swept settings, median per cell, annotated with the verdict,
+    how many of the cell's seeds share it and the range of the figure over them.
 
     `norm` fixes the colour scale (to share it between panels); by default it is
     log10 when the values span more than two decades, else linear.
@@ -101,12 +94,14 @@ def heatmap(
     rows, cols = (levels(data[y]) if y else [None]), levels(data[x])
     grid = np.full((len(rows), len(cols)), np.nan)
     verdict = np.full(grid.shape, "", dtype=object)
+    note = np.full(grid.shape, "", dtype=object)
     for i, row in enumerate(rows):
         for j, col in enumerate(cols):
             cell = data[(data[x] == col) & ((data[y] == row) if y else True)]
             if not cell.empty:
                 grid[i, j] = cell[value].median()
-                verdict[i, j] = _commonest(cell["verdict"])
+                verdict[i, j] = commonest(cell["verdict"])
+                note[i, j] = _seeds(cell, value, verdict[i, j])
     norm = _norm(grid) if norm is None else norm
     log = isinstance(norm, LogNorm)
     name = NAMES.get(value, value)
@@ -126,7 +121,8 @@ def heatmap(
     for (i, j), cell_value in np.ndenumerate(grid):
         if verdict[i, j]:
             level = norm(shown[i, j]) if norm is not None else 0.0
-            _annotate(ax, i, j, verdict[i, j], cell_value, level)
+            text = f"{verdict[i, j]}{note[i, j]}"
+            _annotate(ax, i, j, verdict[i, j], text, cell_value, level)
     ax.set_xlabel(x)
     ax.set_ylabel(y or "")
     ax.tick_params(axis="y", rotation=0, left=bool(y))
@@ -134,9 +130,22 @@ def heatmap(
     return ax
 
 
-def _annotate(ax: Axes, i: int, j: int, verdict: str, value: float, level) -> None:
-    """Write verdict and value in a cell; a cell that is not healthy is hatched red."""
-    text = f"{verdict}\n{sci(value)}"
+def _seeds(cell: pd.DataFrame, value: str, verdict: str) -> str:
+    """A cell's note: "3/5" seeds of that verdict and the range, for several seeds;
+    the value alone for one."""
+    values = cell[value].to_numpy(float)
+    if len(cell) == 1:
+        return f"\n{sci(values[0])}"
+    agree = int((cell["verdict"] == verdict).sum())
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return f" {agree}/{len(cell)}\nn/a"
+    middle, low, high = (sci(f(finite)) for f in (np.median, np.min, np.max))
+    return f" {agree}/{len(cell)}\n{middle}\n[{low}, {high}]"
+
+
+def _annotate(ax: Axes, i, j, verdict: str, text: str, value: float, level) -> None:
+    """Write a cell's text; a cell whose verdict is not healthy is hatched red."""
     if verdict == "healthy":
         shade = plt.get_cmap(CMAP)(level) if np.isfinite(value) else (1, 1, 1)
         ink = "black" if relative_luminance(shade) > 0.408 else "white"
@@ -174,7 +183,7 @@ def early_median(metrics: pd.DataFrame, value: str) -> pd.Series:
 def layer_profile(
     metrics: pd.DataFrame,
     runs: pd.DataFrame,
-    value: str = "bias_grad_norm",
+    value: str = "delta_rms",
     ax: Axes | None = None,
 ) -> Axes:
     """Layer (x) by setting (y) heatmap of a metric's early median, log10 colours.

@@ -146,6 +146,7 @@ def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
         "init_variances": variances,
         "theory": theory_of(job.cfg, variances),
         "verdict": name,
+        "outcome": verdict.outcome(figs, diverged_at, job.cfg.verdict),
         "flags": flags,
         "figures": figs,
         "diverged_at": diverged_at if diverged_at >= 0 else None,
@@ -202,6 +203,7 @@ def _write_failure(job: Job, trace: str, out_dir: Path) -> None:
     record = {
         "status": "failed",
         "verdict": "failed",
+        "outcome": None,
         "flags": {name: False for name in verdict.FLAGS},
         "figures": {},
         "diverged_at": None,
