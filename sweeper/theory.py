@@ -140,10 +140,7 @@ def predict(
         return None
     w2, b2 = sigma_w2[1], sigma_b2[1]  # a hidden layer's; the first reads the input
     q_star = fixed_point(name, w2, b2)
-    if name in HOMOGENEOUS:  # phi' takes the same values at every scale: chi(q) fixed
-        chi_1 = chi(name, 1.0, w2)
-    else:
-        chi_1 = chi(name, q_star, w2) if math.isfinite(q_star) else math.inf
+    chi_1 = chi_at_fixed_point(name, w2, b2, q_star)
     chis = layer_chis(name, sigma_w2, sigma_b2, q_input)
     slopes = [0.5 * math.log10(c) if c > 0 else -math.inf for c in chis]
     xi_c = -1.0 / math.log(chi_1) if 0 < chi_1 < 1 else math.inf
@@ -159,12 +156,45 @@ def predict(
     }
 
 
+def chi_at_fixed_point(
+    name: str, sigma_w2: float, sigma_b2: float, q_star: float | None = None
+) -> float:
+    """chi_1 = chi at q* (`q_star` if already known); inf where q* is."""
+    if name in HOMOGENEOUS:  # phi' takes the same values at every scale: chi(q) fixed
+        return chi(name, 1.0, sigma_w2)
+    if q_star is None:
+        q_star = fixed_point(name, sigma_w2, sigma_b2)
+    return chi(name, q_star, sigma_w2) if math.isfinite(q_star) else math.inf
+
+
+def critical_line(name: str, q_stars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order-to-chaos line (chi_1 = 1) as (sigma_w2, sigma_b2) pairs, one per q*.
+
+    Parametrized by the fixed point, as Poole et al. (2016) draw it: at q* the line
+    has sigma_w2 = 1 / E[phi'(sqrt(q*) z)^2] and sigma_b2 = q* - sigma_w2 E[phi(sqrt(q*)
+    z)^2], with no fixed-point iteration. For a homogeneous activation chi does not
+    depend on q, and the line is sigma_w2 = that constant at every sigma_b2 (returned
+    here with sigma_b2 = q_stars).
+    """
+    q_stars = np.asarray(q_stars, float)
+    if name in HOMOGENEOUS:
+        critical = 1.0 / gaussian_mean(lambda x: _phi(name, x)[1] ** 2, 1.0)
+        return np.full(q_stars.shape, critical), q_stars
+    slope2, value2 = (
+        np.array([gaussian_mean(lambda x: _phi(name, x)[i] ** 2, q) for q in q_stars])
+        for i in (1, 0)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma_w2 = 1.0 / slope2
+    return sigma_w2, q_stars - sigma_w2 * value2
+
+
 def critical_sigma_w2(name: str, sigma_b2: float, low=0.5, high=4.0) -> float:
     """The sigma_w2 where chi_1 = 1 at sigma_b2 (the order-to-chaos line), by
     bisection on chi_1(q*(sigma_w2)) - 1."""
 
     def excess(w2):
-        return chi(name, fixed_point(name, w2, sigma_b2), w2) - 1.0
+        return chi_at_fixed_point(name, w2, sigma_b2) - 1.0
 
     for _ in range(60):
         mid = 0.5 * (low + high)

@@ -78,18 +78,15 @@ def _panel(runs: pd.DataFrame, activation: str, ax, limit: float) -> None:
 
 def _critical_line(activation: str, xs: list, ys: list):
     """The chi_1 = 1 line in the heatmap's cell coordinates (cell i spans [i, i+1]),
-    or None when it does not cross the swept sigma_w2 range."""
+    or None where it does not cross the swept ranges."""
     if activation not in theory.ACTIVATIONS or len(xs) < 2 or len(ys) < 2:
         return None
-    b2 = np.linspace(min(ys), max(ys), 50)
-    w2 = np.array([theory.critical_sigma_w2(activation, float(b)) for b in b2])
-    chi = [
-        theory.chi(activation, theory.fixed_point(activation, w, b), w)
-        for w, b in zip(w2, b2)
-    ]
-    found = np.abs(np.array(chi) - 1.0) < 1e-2  # bisection ends at a bound: no root
-    inside = found & (w2 >= min(xs)) & (w2 <= max(xs))
-    if not inside.any():
+    if activation in theory.HOMOGENEOUS:  # the same sigma_w2 at every sigma_b2
+        w2, b2 = theory.critical_line(activation, np.linspace(min(ys), max(ys), 2))
+    else:
+        w2, b2 = theory.critical_line(activation, np.geomspace(1e-6, 1e3, 400))
+    inside = (b2 >= min(ys)) & (b2 <= max(ys)) & (w2 >= min(xs)) & (w2 <= max(xs))
+    if inside.sum() < 2:
         return None
     # cell centres sit at index + 0.5; values between levels are interpolated
     col = np.interp(w2[inside], xs, np.arange(len(xs))) + 0.5
