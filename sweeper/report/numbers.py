@@ -12,6 +12,8 @@ def num(value: float) -> str:
     """Two significant digits, plain for ordinary sizes (0.34, 620), else scientific."""
     if not np.isfinite(value):
         return "n/a"
+    if value == 0:
+        return "0"
     if 10 <= abs(value) < 1e6:
         return f"{float(f'{value:.2g}'):,.0f}"
     return f"{value:#.2g}".rstrip(".") if 0.01 <= abs(value) < 10 else sci(value)
