@@ -102,10 +102,12 @@ def test_run_json_records_verdict_flags_and_figures(origin_sweep):
     assert set(record["flags"]) == {
         "diverged",
         "exploding",
+        "unstable",
         "vanishing",
         "dead",
         "collapsed",
     }
+    assert record["outcome"] in ("learned", "stalled", "collapsed")
     assert record["figures"]["baseline_loss"] > 0.33
     assert record["config"]["init"]["std"] == 1e-3
 
@@ -177,8 +179,11 @@ def test_a_single_run_prints_its_verdict_and_figures(tmp_path):
         check=True,
     )
     first = result.stdout.splitlines()[1]  # after "sweeper: writing the report"
-    assert first.startswith("sweeper: vanishing — the back-propagated signal shrinks")
-    assert "the loss stays at 0.3" in first  # the question's net learns nothing
+    assert first.startswith(
+        "sweeper: vanishing — at initialization the first layer receives 1/"
+    )
+    assert "of the readout's per-example signal" in first
+    assert "it collapsed: loss 0.3" in first  # the question's net learns nothing
 
 
 def test_any_override_turns_the_default_grid_off(tmp_path):

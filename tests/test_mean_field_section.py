@@ -22,9 +22,11 @@ def _runs() -> pd.DataFrame:
                     "signal_slope": slope,
                     "theory_slope": predicted,
                     "theory_phase": "ordered",
+                    "theory_why": None,
                 }
             )
-    rows.append({**rows[0], "job": "6", "init": "c", "theory_phase": None})
+    residual = {"theory_phase": None, "theory_why": "a residual or normalized net"}
+    rows.append({**rows[0], "job": "6", "init": "c", **residual})
     runs = pd.DataFrame(rows)
     runs.attrs["cli_text"] = {
         "init": {v: v for v in runs["init"]},
@@ -42,7 +44,7 @@ def test_each_setting_is_one_row_over_its_seeds(tmp_path):
     assert "3 seeds" in rows[0] and "-0.300 \\[-0.310, -0.290\\]" in rows[0]
     assert rows[0].endswith("| agree |") and rows[1].endswith("| disagree |")
     assert "1 setting disagrees" in text
-    assert "1 run has no prediction" in text
+    assert "No prediction for 1 run: a residual or normalized net." in text
 
 
 def test_one_seed_says_so(tmp_path):
@@ -50,3 +52,12 @@ def test_one_seed_says_so(tmp_path):
     doc = Document(tmp_path)
     mean_field.write(doc, runs)
     assert "(one seed)" in doc.markdown()
+
+
+def test_where_the_theory_applies_to_no_run_the_section_says_why(tmp_path):
+    runs = _runs().iloc[[6]]
+    doc = Document(tmp_path)
+    mean_field.write(doc, runs)
+    text = doc.markdown()
+    assert "## Theory beside measurement" in text and "| init=" not in text
+    assert "No prediction for 1 run: a residual or normalized net." in text

@@ -33,12 +33,13 @@ FIGURES = (  # sweeper.record.verdict.figures; README, "Output files"
 
 
 # The mean-field prediction at initialization (sweeper.theory), empty where it does
-# not apply: fixed point, chi_1, predicted decades per hidden layer, phase.
+# not apply: fixed point, chi_1, predicted decades per hidden layer, phase; or why not.
 THEORY = {
     "theory_q_star": "q_star",
     "theory_chi1": "chi_1",
     "theory_slope": "slope",
     "theory_phase": "phase",
+    "theory_why": "why",  # where it does not apply: why not
 }
 RESULTS = {"job", "status", "verdict", "outcome", *FLAGS, *FIGURES, "error"}
 RESULTS |= {"diverged_at"}

@@ -13,13 +13,21 @@ DISAGREE = 0.05
 
 
 def write(doc, runs: pd.DataFrame) -> None:
-    """The section, if any run's net is one the theory describes."""
-    if "theory_phase" not in runs or runs["theory_phase"].isna().all():
-        return
+    """The section: the table where the theory describes a run's net, and why it
+    does not where it does not."""
+    if "theory_phase" not in runs or runs[["theory_phase", "theory_why"]].isna().all(
+        axis=None
+    ):
+        return  # records of a version without theory
     applies = runs[runs["theory_phase"].notna() & runs["signal_slope"].notna()]
-    if applies.empty:  # e.g. nets of one hidden layer: no slope to fit
-        return
     doc.heading(2, "Theory beside measurement")
+    if applies.empty:  # e.g. residual nets, or nets of one hidden layer
+        doc.para(
+            "No run here has both a mean-field prediction and a measured slope (a "
+            "slope needs two hidden layers or more)."
+        )
+        _not_applying(doc, runs)
+        return
     doc.para(
         "The per-example back-propagated signal at initialization (step 0), its slope "
         "in decades per hidden layer going back from the top one (negative: it "
@@ -27,7 +35,9 @@ def write(doc, runs: pd.DataFrame) -> None:
         "theory predicts it for an infinitely wide net with these weight and bias "
         "variances (Poole et al. 2016, Schoenholz et al. 2017). The theory does not "
         "describe residual or normalized nets, constant biases, or a net after "
-        "training has moved its weights."
+        "training has moved its weights; it predicts per-example figures, which is "
+        "why the measured ones are too (a batch's gradient also carries the "
+        "correlations between its examples)."
     )
     rows, disagree = [], 0
     labels = analysis.setting_labels(runs).loc[applies.index]
@@ -62,7 +72,15 @@ def write(doc, runs: pd.DataFrame) -> None:
             f"range and {DISAGREE} decades per layer: a narrow net, a batch effect or "
             "an input far from the theory's assumptions."
         )
-    left_out = runs["theory_phase"].isna().sum()
-    if left_out:
-        runs_have = "1 run has" if left_out == 1 else f"{left_out} runs have"
-        doc.para(f"{runs_have} no prediction (see run.json's theory.why).")
+    _not_applying(doc, runs)
+
+
+def _not_applying(doc, runs: pd.DataFrame) -> None:
+    reasons = runs.loc[runs["theory_phase"].isna(), "theory_why"].dropna()
+    if len(reasons):
+        counts = reasons.value_counts()
+        doc.para(
+            "No prediction for "
+            + "; ".join(f"{n} run{'s' * (n != 1)}: {why}" for why, n in counts.items())
+            + "."
+        )

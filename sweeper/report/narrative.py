@@ -129,7 +129,8 @@ def terminal_lines(runs: pd.DataFrame, most: int = 5) -> list[str]:
         run = runs.iloc[0]
         if run["verdict"] == "failed":
             return [f"failed: {run['error']}"]
-        return [stories.setting_story("this run", runs).removeprefix("this run: ")]
+        story = stories.setting_story("this run", runs, alone=True)
+        return [story.removeprefix("this run: ")]
     counts = runs["verdict"].value_counts()
     lines = [f"{len(runs)} runs: " + ", ".join(f"{n} {v}" for v, n in counts.items())]
     labels = analysis.setting_labels(runs)

@@ -67,12 +67,13 @@ def thresholds(group: pd.DataFrame) -> VerdictConfig:
     return VerdictConfig(**fields)
 
 
-def setting_story(label: str, group: pd.DataFrame) -> str:
-    """One setting's verdict in words, with its figures over its seeds."""
+def setting_story(label: str, group: pd.DataFrame, alone: bool = False) -> str:
+    """One setting's verdict in words, with its figures over its seeds; `alone`: the
+    only run there is (no "(one seed)" to say)."""
     n, verdict = len(group), commonest(group["verdict"])
     agree = int((group["verdict"] == verdict).sum())
-    head = f"{label}: {verdict} " + (
-        "(one seed)" if n == 1 else f"in {agree} of {n} seeds"
+    head = f"{label}: {verdict}" + (
+        "" if alone else " (one seed)" if n == 1 else f" in {agree} of {n} seeds"
     )
     others = group.loc[group["verdict"] != verdict, "verdict"].value_counts()
     if len(others):
