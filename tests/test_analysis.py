@@ -112,9 +112,15 @@ def test_write_summary(synthetic_sweep, synthetic_truth, tmp_path):
     assert table["config/depth"].tolist() == [2, 3, 2, 3]
     assert table["config/init.name"].tolist() == table["init"].tolist()
     rest = list(table.columns[table.columns.get_loc("error") + 1 :])
-    theory = ["theory_q_star", "theory_chi1", "theory_slope", "theory_phase"]
-    assert rest[:6] == [*theory, "started_at", "seconds"]
-    assert all(c.startswith("config/") for c in rest[6:]) and len(rest) > 20
+    theory = [
+        "theory_q_star",
+        "theory_chi1",
+        "theory_slope",
+        "theory_phase",
+        "theory_why",
+    ]
+    assert rest[:7] == [*theory, "started_at", "seconds"]
+    assert all(c.startswith("config/") for c in rest[7:]) and len(rest) > 20
     assert (table["seconds"] > 0).all()
     assert table["started_at"].str.endswith("+00:00").all()
 

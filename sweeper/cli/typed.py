@@ -26,6 +26,8 @@ def typed(cfg: DictConfig) -> Config:
     values = {name: cfg[name] for name in names if name in present}
     for spec in dataclasses.fields(Config):  # `+model.extra=1` adds a key: refused
         node = values.get(spec.name)
+        if spec.name == "model":
+            continue  # untyped in Hydra's schema: schema.model_config checks its keys
         if OmegaConf.is_dict(node) and dataclasses.is_dataclass(spec.type):
             allowed = {f.name for f in dataclasses.fields(spec.type)}
             extra = sorted(set(node.keys()) - allowed)

@@ -62,6 +62,8 @@ INITS = {
     # The signal-propagation papers' parametrization (Poole et al. 2016): weights
     # N(0, sigma_w2 / fan_in), biases N(0, sigma_b2), in every layer.
     "scaled": Init("sigma_w2", "scaled"),
+    # model=keras only: the model's own initializers, seeded from the run's seed
+    "keep": Init("gain", "keep"),
 }
 
 
@@ -143,5 +145,5 @@ TASKS = {
     "file": ("path", "target", "kind", "test_fraction", "split_seed"),
 }
 GAUSSIAN_TARGETS = ("teacher", "random")
-MODELS = ("mlp",)
+MODELS = ("mlp", "keras")
 NORMS = ("none", "layer", "batch")

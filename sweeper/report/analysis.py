@@ -44,7 +44,7 @@ THEORY = {
 RESULTS = {"job", "status", "verdict", "outcome", *FLAGS, *FIGURES, "error"}
 RESULTS |= {"diverged_at"}
 RESULTS |= set(THEORY)
-RESULTS |= {"started_at", "seconds", "command", "sweeper_version"}
+RESULTS |= {"started_at", "seconds", "command", "sweeper_version", "layer_names"}
 CONFIG = "config/"  # prefix of the resolved-settings columns: config/model.width
 
 
@@ -124,6 +124,7 @@ def load_runs(
                 "started_at": timings.get("started_at"),
                 "command": record.get("command"),
                 "sweeper_version": (record.get("versions") or {}).get("sweeper"),
+                "layer_names": _names(record.get("layer_names")),
                 "seconds": _float(timings.get("group_seconds")),
                 **_flat(_run_settings(record.get("config") or {}), CONFIG),
             }
@@ -139,6 +140,13 @@ def load_runs(
         runs["diverged_at"] = runs["diverged_at"].astype("Int64")
     runs.attrs["cli_text"] = cli_text
     return runs, incomplete
+
+
+def _names(names) -> str | None:
+    """A Keras model's layer names as one text cell, "dense|dense_1|..."."""
+    if isinstance(names, list) and all(isinstance(n, str) for n in names):
+        return "|".join(names)
+    return None
 
 
 def _run_settings(config: dict) -> dict:

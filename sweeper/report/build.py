@@ -171,7 +171,8 @@ def _drawings(runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
     titles = analysis.labels(trained) + ": " + trained["verdict"]
     for job, title in zip(trained["job"], titles):
         name = "gradient_flow.png" if job == "." else f"gradient_flow_{_safe(job)}.png"
-        draw = partial(_gradient_flow, metrics[metrics["job"] == job], title)
+        names = _layer_names(trained[trained["job"] == job].iloc[0])
+        draw = partial(_gradient_flow, metrics[metrics["job"] == job], title, names)
         drawings.append((name, caption.format(title), draw, 1))
     return drawings
 
@@ -208,9 +209,14 @@ def _gradient_flows(metrics, trained, jobs) -> Figure:
     return flows.gradient_flow_grid(metrics, trained, fig, jobs)
 
 
-def _gradient_flow(metrics_one_run, title) -> Figure:
+def _layer_names(run: pd.Series) -> list[str] | None:
+    names = run.get("layer_names")
+    return names.split("|") if isinstance(names, str) and names else None
+
+
+def _gradient_flow(metrics_one_run, title, names=None) -> Figure:
     fig = Figure(figsize=(7, 4), layout="constrained")
-    ax = flows.gradient_flow(metrics_one_run, ax=fig.add_subplot())
+    ax = flows.gradient_flow(metrics_one_run, ax=fig.add_subplot(), names=names)
     ax.set_title(plots.plain(title), fontsize=10)
     return fig
 

@@ -18,16 +18,21 @@ from sweeper.report.plots import NAMES, UNITS, plain
 
 
 def gradient_flow(
-    metrics_one_run: pd.DataFrame, value: str = "grad_norm", ax: Axes | None = None
+    metrics_one_run: pd.DataFrame,
+    value: str = "grad_norm",
+    ax: Axes | None = None,
+    names: list[str] | None = None,
 ) -> Axes:
-    """A metric per layer over training steps, log y, one line per layer."""
+    """A metric per layer over training steps, log y, one line per layer; `names`:
+    the layers' names (a Keras model's), else their numbers."""
     ax = plt.gca() if ax is None else ax
     layers = sorted(metrics_one_run["layer"].unique())
     colours = sns.color_palette("viridis", len(layers))
     for layer, colour in zip(layers, colours):
         rows = metrics_one_run[metrics_one_run["layer"] == layer].sort_values("step")
         role = " (first)" if layer == 0 else " (output)" if layer == layers[-1] else ""
-        ax.plot(rows["step"], rows[value], color=colour, label=f"{layer}{role}")
+        name = plain(names[layer]) if names and layer < len(names) else layer
+        ax.plot(rows["step"], rows[value], color=colour, label=f"{name}{role}")
     values = metrics_one_run[value].to_numpy()
     if (values[np.isfinite(values)] > 0).any():
         ax.set_yscale("log")

@@ -161,6 +161,8 @@ def _fixed_settings(runs: pd.DataFrame, keys: list) -> str:
         value = values.iloc[0]
         if group == "optimizer" and name != "name" and name not in used:
             continue  # a constant the run's optimizer does not read
+        if key.startswith("model.settings."):  # a Keras model's own knob: added
+            key = "+model." + key.removeprefix("model.settings.")
         parts.append(f"{group}={value}" if name == "name" else f"{key}={_cli(value)}")
     return " ".join(parts)
 

@@ -56,9 +56,18 @@ class Outcome:
     error: str | None = None  # traceback of the failure
 
 
+def recorded_config(cfg: Config) -> dict:
+    """A run's config as run.json records it: for model=keras, the model node holds
+    only what a Keras model reads (name, build, settings), not the MLP's options."""
+    config = dataclasses.asdict(cfg)
+    if cfg.model.name == "keras":
+        config["model"] = {k: config["model"][k] for k in ("name", "build", "settings")}
+    return config
+
+
 def config_hash(cfg: Config) -> str:
     """Stable fingerprint of what a run is: its full config minus the SWEEP_KEYS."""
-    record = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in SWEEP_KEYS}
+    record = {k: v for k, v in recorded_config(cfg).items() if k not in SWEEP_KEYS}
     text = json.dumps(record, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -120,7 +129,7 @@ def _base_record(job: Job) -> dict:
         "complete": True,
         "settings": job.settings,
         "config_hash": config_hash(job.cfg),
-        "config": dataclasses.asdict(job.cfg),
+        "config": recorded_config(job.cfg),
         "command": job.command,
         "versions": versions(),
     }
@@ -137,6 +146,7 @@ def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
     diverged_at = int(result.diverged_at[index])
     name, flags = verdict.judge(figs, diverged_at, job.cfg.verdict)
     variances = init_variances(job.cfg)
+    names = layer_names(job.cfg)
     if job.cfg.tensorboard:  # loads TensorFlow in the process that writes
         from sweeper.record import tensorboard
 
@@ -144,6 +154,7 @@ def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
     record = {
         "status": "diverged" if flags["diverged"] else "ok",
         "init_variances": variances,
+        **({"layer_names": names} if names else {}),
         "theory": theory_of(job.cfg, variances),
         "verdict": name,
         "outcome": verdict.outcome(figs, diverged_at, job.cfg.verdict),
@@ -163,8 +174,20 @@ def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
     files.write_json({**_base_record(job), **record}, out_dir / files.RUN_FILE)
 
 
+def layer_names(cfg: Config) -> list[str] | None:
+    """A Keras model's measured layers by their Keras names (None for sweeper's)."""
+    if cfg.model.name != "keras":
+        return None
+    from sweeper.train.components import model_of, task_of
+
+    return list(model_of(cfg, task_of(cfg)).layer_names)
+
+
 def init_variances(cfg: Config) -> dict:
-    """sigma_w2 and sigma_b2 per layer of the run's init (train.initializers)."""
+    """sigma_w2 and sigma_b2 per layer of the run's init (train.initializers); none
+    for a Keras model (its layers need not be Dense)."""
+    if cfg.model.name == "keras":
+        return {}
     from sweeper.train.components import model_of, task_of
     from sweeper.contract import KERNEL
     from sweeper.train.initializers import layer_variances
@@ -182,7 +205,9 @@ def theory_of(cfg: Config, variances: dict) -> dict:
 
     model, init = cfg.model, cfg.init
     why = None
-    if model.residual or model.norm != "none":
+    if model.name == "keras":
+        why = "a Keras model of one's own (the theory here is for sweeper's MLP)"
+    elif model.residual or model.norm != "none":
         why = "a residual or normalized net"
     elif init.name != "scaled" and init.bias != 0 and not init.bias_like_weights:
         why = f"a constant bias ({init.bias:g}) is not a random one"

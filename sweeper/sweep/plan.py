@@ -22,6 +22,8 @@ class Sizes:
         self.widest = max(size for spec in specs for size in spec.shape)
         self.batch_size, self.probe_size = cfg.task.batch_size, len(task.probe()[0])
         self.data = task.data_size(cfg.steps)
+        # a model that cannot stack its runs (a Keras model pfor cannot vectorize)
+        self.max_runs = getattr(model, "max_runs", None)
 
 
 def bytes_per_run(sizes: Sizes, optimizers: tuple[str, ...]) -> int:
@@ -55,6 +57,7 @@ def plan(cfgs: list[Config], memory_mb: float, parts: int = 1) -> list[list[int]
         optimizers = optimizers_of([cfgs[i] for i in indices])
         per_run = bytes_per_run(sizes[indices[0]], optimizers)
         size = max(1, int(memory_mb * 2**20 // per_run))
+        size = min(size, sizes[indices[0]].max_runs or size)
         groups += [indices[i : i + size] for i in range(0, len(indices), size)]
     while groups and len(groups) < parts:
         largest = max(groups, key=len)

@@ -82,10 +82,17 @@ class Model(Protocol):
     def initial_buffers(self) -> list[np.ndarray]:
         """That state's starting values, in `buffer_shapes` order."""
 
-    def forward(self, params: list, x, buffers=(), training: bool = True) -> tuple:
+    def signal_shapes(self) -> list[tuple]:
+        """Each measured layer's z per example (what `forward`'s `signal` adds to)."""
+
+    def forward(
+        self, params: list, x, buffers=(), training: bool = True, signal=None
+    ) -> tuple:
         """Every layer's pre-activation z (its Dense output), output h and activation
-        input (z after any normalization), [R, batch, units] each, and the updated
-        buffers (training) or the buffers read (not training)."""
+        input (z after any normalization), [R, batch, units] each; the updated
+        buffers (training) or the buffers read (not training); each layer's input
+        ([R, batch, in], None where its kernel gradient is not rank one). `signal`:
+        zero tensors added to each z, so that dL/dz is the gradient by them."""
 
 
 TASKS = {
@@ -103,9 +110,24 @@ def task_of(cfg: Config) -> Task:
 
 
 def model_of(cfg: Config, task: Task) -> Model:
-    return {"mlp": MLP}[cfg.model.name].from_config(
-        cfg, task.input_dim, task.output_dim
-    )
+    if cfg.model.name == "keras":
+        return _keras_model(cfg, task.input_dim, task.output_dim)
+    return MLP.from_config(cfg, task.input_dim, task.output_dim)
+
+
+_KERAS: dict = {}
+
+
+def _keras_model(cfg: Config, input_dim: int, output_dim: int) -> Model:
+    """A user's Keras model, built once per process for each builder and settings
+    (the planner asks for every job's; a build loads TensorFlow and traces)."""
+    from sweeper.train.keras_model import KerasModel
+
+    settings = tuple(sorted((k, repr(v)) for k, v in cfg.model.settings.items()))
+    key = (cfg.model.build, settings, input_dim, output_dim)
+    if key not in _KERAS:
+        _KERAS[key] = KerasModel.from_config(cfg, input_dim, output_dim)
+    return _KERAS[key]
 
 
 def program_key(cfg: Config, task: Task | None = None, model=None) -> ProgramKey:

@@ -62,6 +62,7 @@ def train(cfgs: list[Config]) -> Measurements:
     data = _data([task_of(cfg).training_data(cfg.steps, cfg.seed) for cfg in cfgs])
     probe = tuple(tf.constant(part) for part in task.probe())
     program = _program(key, task, model, optimizers, len(cfgs))
+    model.runs = len(cfgs)  # a model that traces its runs one by one reads it
     layer, run, diverged_at, hists = program(params, buffers, data, probe, hp)
     return Measurements(
         steps=key.logged_steps,
@@ -137,7 +138,7 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         """One SGD-family update of every run: the new state, and what the step saw."""
         with tf.GradientTape() as tape:
             tape.watch(params)
-            _, hs, _, new_buffers = model.forward(params, x, buffers)
+            _, hs, _, new_buffers, _ = model.forward(params, x, buffers)
             losses = task.loss(task.predict(hs[-1], hp), y)
             total = tf.reduce_sum(losses)
         grads = tape.gradient(total, params)
@@ -191,7 +192,7 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
             )
         runs = tf.shape(params[0])[0]
         x, y = (tf.broadcast_to(part, [runs, *part.shape]) for part in probe)
-        _, hs, active, _ = model.forward(params, x, buffers, training=False)
+        _, hs, active, _, _ = model.forward(params, x, buffers, training=False)
         estimate = task.predict(hs[-1], hp)
         stats["probe_loss"] = task.loss(estimate, y)
         stats["probe_accuracy"] = task.accuracy(estimate, y)
@@ -203,15 +204,18 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         """The per-example signal and kernel-gradient norms of the batch a step saw.
 
         A second pass over that batch, outside the training loop: the loop's step
-        stays the same program. dL/dz is the tape's gradient by each pre-activation.
+        stays the same program. dL/dz is the tape's gradient by a zero tensor added
+        to each pre-activation z (a model that runs its runs one by one has no
+        stacked z on the loss's path to take the gradient by).
         """
+        runs, batch = tf.shape(x)[0], tf.shape(x)[1]
+        signal = [tf.zeros([runs, batch, *shape]) for shape in model.signal_shapes()]
         with tf.GradientTape() as tape:
-            tape.watch(params)
-            zs, hs, _, _ = model.forward(params, x, buffers)
+            tape.watch(signal)
+            _, hs, _, _, inputs = model.forward(params, x, buffers, signal=signal)
             estimate = task.predict(hs[-1], hp)
             total = tf.reduce_sum(task.loss(estimate, y))
-        deltas = tape.gradient(total, zs)
-        inputs = [x, *hs[:-1]]  # each Dense layer's input
+        deltas = tape.gradient(total, signal)
         stats = measure.per_example_stats(deltas, inputs)
         stats["accuracy"] = task.accuracy(estimate, y)
         return stats

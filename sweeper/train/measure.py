@@ -22,26 +22,39 @@ def gradient_stats(specs, params, grads, clipped, new_params) -> dict:
         by_role(params, specs, KERNEL),
         by_role(new_params, specs, KERNEL),
     )
-    kernel_grads, bias_grads = (
-        by_role(grads, specs, KERNEL),
-        by_role(grads, specs, BIAS),
-    )
+    kernel_grads = by_role(grads, specs, KERNEL)
     stats = {
         "grad_norm": [run_norm(g) for g in kernel_grads],
-        "grad_var": [tf.math.reduce_variance(g, axis=[1, 2]) for g in kernel_grads],
+        "grad_var": [
+            tf.math.reduce_variance(g, axis=_entries(g)) for g in kernel_grads
+        ],
         "grad_max": [_max_abs(g) for g in kernel_grads],
         "grad_zero_frac": [
-            tf.reduce_mean(tf.cast(tf.equal(g, 0.0), g.dtype), axis=[1, 2])
+            tf.reduce_mean(tf.cast(tf.equal(g, 0.0), g.dtype), axis=_entries(g))
             for g in kernel_grads
         ],
         "grad_norm_clipped": [run_norm(g) for g in by_role(clipped, specs, KERNEL)],
-        "bias_grad_norm": [run_norm(g) for g in bias_grads],
+        "bias_grad_norm": _bias_norms(specs, grads),
         "weight_norm": [run_norm(w) for w in kernels],
         "update_ratio": [
             run_norm(new - w) / run_norm(w) for w, new in zip(kernels, new_kernels)
         ],
     }
     return {name: tf.stack(values, axis=1) for name, values in stats.items()}
+
+
+def _entries(t: tf.Tensor) -> list[int]:
+    """Every axis of a [R, ...] tensor but the run axis."""
+    return list(range(1, t.shape.rank))
+
+
+def _bias_norms(specs, grads) -> list:
+    """Each kernel layer's bias-gradient norm, NaN for a layer without a bias."""
+    biases = {s.layer: g for g, s in zip(grads, specs) if s.role == BIAS}
+    layers = [s.layer for s in specs if s.role == KERNEL]
+    kernel = by_role(grads, specs, KERNEL)[0]
+    nan = tf.fill(tf.shape(kernel)[:1], float("nan"))
+    return [run_norm(biases[layer]) if layer in biases else nan for layer in layers]
 
 
 def drift(specs, params, initial) -> tf.Tensor:
@@ -56,8 +69,8 @@ def _max_abs(g: tf.Tensor) -> tf.Tensor:
 
     Compiled by XLA, tf.reduce_max skips NaNs: an all-NaN gradient would read -inf.
     """
-    has_nan = tf.reduce_any(tf.math.is_nan(g), axis=[1, 2])
-    largest = tf.reduce_max(tf.abs(g), axis=[1, 2])
+    has_nan = tf.reduce_any(tf.math.is_nan(g), axis=_entries(g))
+    largest = tf.reduce_max(tf.abs(g), axis=_entries(g))
     return tf.where(has_nan, tf.constant(float("nan"), g.dtype), largest)
 
 
@@ -70,15 +83,19 @@ def per_example_stats(deltas: list, inputs: list) -> dict:
     """`delta_rms` and `grad_norm_per_example` of each layer, [R, layers].
 
     `deltas` are dL/dz of the batch-mean loss, [R, batch, units]: example b's own
-    signal is batch * deltas[:, b] (L = mean_b L_b). Its kernel gradient is the rank-one
-    outer product of its input h_b and that signal, of norm |h_b| |delta_b|.
+    signal is batch * deltas[:, b] (L = mean_b L_b). A Dense layer's kernel gradient
+    is the rank-one outer product of its input h_b ([R, batch, in]; None for other
+    layers: NaN) and that signal, of norm |h_b| |delta_b|.
     """
     delta_rms, grad_rms = [], []
     for delta, h in zip(deltas, inputs):
         batch = tf.cast(tf.shape(delta)[1], delta.dtype)
         delta2 = tf.reduce_sum(tf.square(delta * batch), axis=2)  # [R, batch]
-        h2 = tf.reduce_sum(tf.square(h), axis=2)
         delta_rms.append(tf.sqrt(tf.reduce_mean(delta2, axis=1)))
+        if h is None:  # not a Dense layer: its per-example gradient is not rank one
+            grad_rms.append(tf.fill(tf.shape(delta2)[:1], float("nan")))
+            continue
+        h2 = tf.reduce_sum(tf.square(h), axis=2)
         grad_rms.append(tf.sqrt(tf.reduce_mean(delta2 * h2, axis=1)))
     return {
         "delta_rms": tf.stack(delta_rms, axis=1),

@@ -117,13 +117,19 @@ class MLP:
             params.append(np.asarray(value, np.float32))
         return params
 
-    def forward(self, params: list, x, buffers=(), training: bool = True):
+    def signal_shapes(self) -> list[tuple]:
+        """Each layer's z per example: [units]."""
+        return [(b,) for b in self.sizes[1:]]
+
+    def forward(self, params: list, x, buffers=(), training: bool = True, signal=None):
         """Pre-activations z, outputs h and activation inputs of every layer, each
-        [R, batch, units], and the batch norm's updated running statistics.
+        [R, batch, units], the batch norm's updated running statistics, and each
+        layer's input.
 
         `params` are [R, ...] tensors in `param_specs` order; `x` is [R, batch, in];
         `buffers` [R, units] tensors in `buffer_shapes` order. In training, batch
         norm uses each run's batch statistics; otherwise its running statistics.
+        `signal`: zero tensors added to each z, whose gradient is dL/dz.
         """
         from sweeper.train._tf import tf
         from sweeper.train.activations import OPS
@@ -131,10 +137,13 @@ class MLP:
         act = OPS[self.activation]
         depth = len(self.sizes) - 1
         params, buffers = list(params), list(buffers)
-        zs, hs, us, new_buffers, h = [], [], [], [], x
+        zs, hs, us, new_buffers, inputs, h = [], [], [], [], [], x
         for i in range(depth):
             kernel, bias = params.pop(0), params.pop(0)
+            inputs.append(h)
             z = tf.matmul(h, kernel) + bias[:, None, :]
+            if signal is not None:
+                z = z + signal[i]
             u = z
             if i < depth - 1 and self.norm != "none":
                 scale, offset = params.pop(0), params.pop(0)
@@ -152,7 +161,7 @@ class MLP:
             zs.append(z)
             us.append(u)
             hs.append(h)
-        return zs, hs, us, new_buffers
+        return zs, hs, us, new_buffers, inputs
 
 
 def _batch_stats(tf, z, running: list, training: bool):
