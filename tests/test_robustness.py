@@ -235,7 +235,10 @@ BAD_INPUT = [
     (["depth=1", "model.activation=tanh"], "`model.activation` must be left unset"),
     (["optimizer=adamw"], "The value for `optimizer` must be one of ["),
     (["clip=norm", "clip.threshold=0"], "The value for `clip.threshold` must be > 0"),
-    (["model.width=1.5"], "The value for `model.width` must be an integer, but '1.5'"),
+    (
+        ["model.width=1.5"],
+        "The value for `model.width` must be an integer >= 1, but 1.5",
+    ),
     (
         ["init.bias_like_weights=maybe"],
         "`init.bias_like_weights` must be true or false",
