@@ -63,8 +63,11 @@ def import_function(path: str):
     return function
 
 
-def build(path: str, input_shape: tuple, output_dim: int, settings: dict):
-    """The user's model, built for the task's input shape and output count."""
+def build(
+    path: str, input_shape: tuple, output_dim: int, settings: dict, seed: int = 0
+):
+    """The user's model, built for the task's input shape and output count, its own
+    initializers seeded with `seed`."""
     import sweeper.train._tf  # noqa: F401  (TensorFlow first, quietly)
     import keras
 
@@ -72,6 +75,7 @@ def build(path: str, input_shape: tuple, output_dim: int, settings: dict):
     # Keras numbers unnamed layers per process (dense, dense_1, ...): every build
     # starts the count afresh, so a model's layers have the same names in every run.
     keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)  # after clear_session, which resets Keras' seeds
     try:
         model = function(tuple(input_shape), output_dim, **settings)
     except Exception as exc:  # noqa: BLE001

@@ -95,16 +95,17 @@ class KerasModel:
         the MLP draws layer i's (streams (seed, i, 0) and (seed, i, 1)); everything
         else, and everything with `init=keep`, as the model's own initializers
         draw it with the run's seed."""
-        import keras
-
-        keras.utils.set_random_seed(seed)
-        own = keras_builder.build(
-            self.build, (self.input_dim,), self.output_dim, self.settings
-        )
+        specs = self.param_specs()
+        own = self.model
+        if init.name == "keep" or any(s.role not in (KERNEL, BIAS) for s in specs):
+            # the model's own draws are needed: build it afresh, seeded
+            own = keras_builder.build(
+                self.build, (self.input_dim,), self.output_dim, self.settings, seed
+            )
         values = [np.asarray(v.numpy(), np.float32) for v in own.trainable_variables]
         if init.name == "keep":
             return values
-        for i, spec in enumerate(self.param_specs()):
+        for i, spec in enumerate(specs):
             if spec.role == KERNEL:
                 draw = weight_initializer(init, seed_for(seed, spec.layer, 0))
                 values[i] = np.asarray(draw(spec.shape), np.float32)
