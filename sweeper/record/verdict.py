@@ -31,9 +31,8 @@ VERDICTS = (
 )
 FLAGS = VERDICTS[1:-1]  # the conditions, in verdict priority
 OUTCOMES = ("learned", "stalled", "collapsed", "diverged")
-EARLY = (
-    0.1  # fraction of training that counts as its start (and, from the end, its end)
-)
+# The fraction of training that counts as its start (and, from the end, as its end)
+EARLY = 0.1
 
 
 def figures(layer: dict, run: dict, steps: np.ndarray, baseline_loss: float) -> dict:

@@ -5,16 +5,17 @@ other layer runs inside the model's own `stateless_call`, unmeasured. Per-layer 
 come from taps: while sweeper runs the model, each measured layer's `call` is wrapped
 so that its fused activation is applied outside it, which exposes the pre-activation
 z, and the per-example signal dL/dz is read as the gradient by a zero tensor added to
-z. Runs of one program are traced one after another (a Python loop over the run axis):
-a user's model need not vectorize over a run axis, so this path always works; it costs
-compile time in proportion to the runs of a group.
+z. The runs of one program are stacked by `tf.vectorized_map` over the model's
+`stateless_call`; a model that it cannot convert without a loop is traced once per run
+(a Python loop over the run axis) and trains one run per program, since R copies of it
+would grow the compile with R.
 """
 
 import numpy as np
 
 from sweeper.config.checks import ConfigError
 from sweeper.config.schema import Config, InitConfig
-from sweeper.contract import BIAS, KERNEL, OFFSET, ParamSpec
+from sweeper.contract import BIAS, KERNEL, ParamSpec
 from sweeper.train import keras_builder
 from sweeper.train.initializers import bias_initializer, weight_initializer
 from sweeper.train.seeds import seed_for
@@ -71,7 +72,7 @@ class KerasModel:
                 return index, KERNEL
             if variable is getattr(layer, "bias", None):
                 return index, BIAS
-        return -1, OFFSET if "beta" in variable.path else OTHER
+        return -1, OTHER  # e.g. a normalization's scale and offset
 
     def param_specs(self) -> list[ParamSpec]:
         """The model's trainable variables, in its `trainable_variables` order."""
