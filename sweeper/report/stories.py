@@ -111,7 +111,7 @@ def _physics(group: pd.DataFrame, verdict: str) -> list[str]:
             f"recovered ({_signed(late)} over its last tenth)"
         )
     drift = group["first_drift_ratio"].to_numpy(float)
-    if np.isfinite(drift).any() and (group["config/depth"] > 2).all():
+    if np.isfinite(drift).any() and _layers(group) > 2:  # else it is 1 by definition
         clauses.append(
             f"the first layer's weights moved {spread(drift)} times as far from their "
             "initial values as the top hidden layer's"
@@ -156,6 +156,17 @@ def _decades(group: pd.DataFrame, column: str) -> np.ndarray:
     values = group[column].to_numpy(float)
     measured = (group["diverged_at"].fillna(1) > 0).to_numpy()
     return np.where(np.isnan(values) & measured, -np.inf, values)
+
+
+def _layers(group: pd.DataFrame) -> int:
+    """The fewest measured layers of the group's runs: a Keras model's named ones,
+    else `depth`."""
+    names = group.get("layer_names", pd.Series(dtype=object))
+    counts = [len(n.split("|")) for n in names if isinstance(n, str) and n]
+    depth = group.get(f"{analysis.CONFIG}depth", pd.Series(dtype=float)).dropna()
+    if counts:
+        return min(counts)
+    return int(depth.min()) if len(depth) else 0
 
 
 def _signed(decades: np.ndarray) -> str:
