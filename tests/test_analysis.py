@@ -9,6 +9,7 @@ import pytest
 
 from conftest import SYNTHETIC_LOG_EVERY, SYNTHETIC_STEPS
 from sweeper.record.verdict import FLAGS, VERDICTS
+from sweeper.report.factors import depth_factors
 from sweeper.report import analysis, summary
 from synthetic import write_sweep
 
@@ -73,7 +74,7 @@ def test_load_metrics(synthetic_sweep):
 
 def test_depth_factor_matches_run_files(synthetic_sweep):
     runs, _ = analysis.load_runs(synthetic_sweep)
-    factors = analysis.depth_factors(runs)
+    factors = depth_factors(runs)
     assert list(factors["others"]) == ["init=normal", "init=xavier"]
     for others, (shallow, deep) in (("init=normal", "01"), ("init=xavier", "23")):
         row = factors[factors["others"] == others].iloc[0]

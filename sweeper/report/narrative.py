@@ -9,6 +9,7 @@ from sweeper.config.options import OPTIMIZERS
 from sweeper.config.schema import SWEEP_KEYS
 from sweeper.record.verdict import FLAGS, VERDICTS
 from sweeper.report import analysis, mean_field, plots, stories
+from sweeper.report.factors import depth_factors
 from sweeper.report.numbers import num, sci
 
 
@@ -75,7 +76,7 @@ def write(doc, runs, incomplete, metrics, figures, left_out=()) -> None:
     doc.heading(3, "healthy")
     doc.para(stories.MEANING["healthy"] if good else "No setting is healthy.")
     doc.items([stories.setting_story(label, group) for label, group in good])
-    factors = analysis.depth_factors(runs)
+    factors = depth_factors(runs)
     if not factors.empty:
         doc.heading(2, "Effect of depth")
         doc.items([_depth_line(row) for row in factors.itertuples()])

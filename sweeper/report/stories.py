@@ -101,7 +101,13 @@ def _physics(group: pd.DataFrame, verdict: str) -> list[str]:
         )
     early = _decades(group, "signal_decades_early")
     late = _decades(group, "signal_decades_late")
-    started = (init < -t.vanish_decades) & (early < -t.vanish_decades)
+    started = np.array(
+        [
+            rules.started_vanishing({"signal_decades": a, "signal_decades_early": b}, t)
+            for a, b in zip(init, early)
+        ],
+        dtype=bool,
+    )
     recovered = started & ~group["vanishing"].to_numpy(bool)
     if verdict == "vanishing":
         clauses.append(f"{_signed(late)} decades over the last tenth of training")

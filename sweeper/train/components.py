@@ -121,10 +121,9 @@ _KERAS: dict = {}
 def _keras_model(cfg: Config, input_dim: int, output_dim: int) -> Model:
     """A user's Keras model, built once per process for each builder and settings
     (the planner asks for every job's; a build loads TensorFlow and traces)."""
-    from sweeper.train.keras_model import KerasModel
+    from sweeper.train.keras_model import KerasModel, key_of
 
-    settings = tuple(sorted((k, repr(v)) for k, v in cfg.model.settings.items()))
-    key = (cfg.model.build, settings, input_dim, output_dim)
+    key = key_of(cfg.model.build, cfg.model.settings, input_dim, output_dim)
     if key not in _KERAS:
         _KERAS[key] = KerasModel.from_config(cfg, input_dim, output_dim)
     return _KERAS[key]

@@ -63,8 +63,7 @@ class KerasModel:
         return cls(cfg.model.build, cfg.model.settings, input_dim, output_dim)
 
     def key(self) -> tuple:
-        settings = tuple(sorted((k, repr(v)) for k, v in self.settings.items()))
-        return ("keras", self.build, settings, self.input_dim, self.output_dim)
+        return key_of(self.build, self.settings, self.input_dim, self.output_dim)
 
     def _role(self, variable) -> tuple[int, str]:
         for index, layer in enumerate(self.layers):
@@ -220,6 +219,12 @@ class KerasModel:
                 f"layers once per forward pass, but {self.build!r} does not."
             )
         return taps
+
+
+def key_of(build: str, settings: dict, input_dim: int, output_dim: int) -> tuple:
+    """A Keras model's program key: its builder, settings and the task's sizes."""
+    settings = tuple(sorted((k, repr(v)) for k, v in settings.items()))
+    return ("keras", build, settings, input_dim, output_dim)
 
 
 def _tapped(layer, index: int, taps: list, signal, tf):
