@@ -1,14 +1,10 @@
 """`model=keras`: the user's own Keras 3 model as a sweeper model component.
 
-The measured layers are those with a kernel (Dense, Conv), in the model's order; every
-other layer runs inside the model's own `stateless_call`, unmeasured. Per-layer figures
-come from taps: while sweeper runs the model, each measured layer's `call` is wrapped
-so that its fused activation is applied outside it, which exposes the pre-activation
-z, and the per-example signal dL/dz is read as the gradient by a zero tensor added to
-z. The runs of one program are stacked by `tf.vectorized_map` over the model's
-`stateless_call`; a model that it cannot convert without a loop is traced once per run
-(a Python loop over the run axis) and trains one run per program, since R copies of it
-would grow the compile with R.
+Per-layer figures come from taps on its Dense and Conv layers (train/keras_taps.py)
+while it runs inside its own `stateless_call`. The runs of one program are stacked by
+`tf.vectorized_map` over that `stateless_call`; a model that it cannot convert
+without a loop is traced once per run (a Python loop over the run axis) and trains
+one run per program, since R copies of it would grow the compile with R.
 """
 
 import numpy as np
@@ -18,10 +14,8 @@ from sweeper.config.schema import Config, InitConfig
 from sweeper.contract import BIAS, KERNEL, ParamSpec
 from sweeper.train import keras_builder
 from sweeper.train.initializers import bias_initializer, weight_initializer
+from sweeper.train.keras_taps import Taps
 from sweeper.train.seeds import seed_for
-
-RELU_LIKE = ("relu", "relu6", "leaky_relu")
-OTHER = "other"  # a trainable weight that is not a measured layer's kernel or bias
 
 
 class KerasModel:
@@ -33,20 +27,18 @@ class KerasModel:
         self.build, self.settings = build, dict(settings)
         self.input_dim, self.output_dim = input_dim, output_dim
         self.model = keras_builder.build(build, (input_dim,), output_dim, settings)
-        self.layers = keras_builder.measured_layers(self.model)
+        self.taps = Taps(self.model, build)
+        self.layers = self.taps.layers
         if not self.layers:
             raise ConfigError(
                 f"The model of `model.build` must hold a Dense or Conv layer, but "
                 f"{build!r} has none to measure."
             )
-        hidden = self.layers[:-1]
-        self.relu_like = bool(hidden) and all(
-            getattr(layer.activation, "__name__", "") in RELU_LIKE for layer in hidden
-        )
-        self.layer_names = [layer.name for layer in self.layers]
+        self.relu_like, self.layer_names = self.taps.relu_like, self.taps.layer_names
         # one eager pass with the model's own weights: each measured layer's output
         # size, and a check that the model calls each of them once
-        taps = self._traced(lambda: self.model(np.zeros((1, input_dim), np.float32)))
+        zeros = np.zeros((1, input_dim), np.float32)
+        taps = self.taps.traced(lambda: self.model(zeros))
         self._shapes = [(int(tap[1].shape[1]),) for tap in taps]
         self._dense = [tap[3] is not None for tap in taps]
         self.vectorizes, self.why_one_by_one = self._vectorizes()
@@ -65,21 +57,9 @@ class KerasModel:
     def key(self) -> tuple:
         return key_of(self.build, self.settings, self.input_dim, self.output_dim)
 
-    def _role(self, variable) -> tuple[int, str]:
-        for index, layer in enumerate(self.layers):
-            if variable is getattr(layer, "kernel", None):
-                return index, KERNEL
-            if variable is getattr(layer, "bias", None):
-                return index, BIAS
-        return -1, OTHER  # e.g. a normalization's scale and offset
-
     def param_specs(self) -> list[ParamSpec]:
         """The model's trainable variables, in its `trainable_variables` order."""
-        specs = []
-        for variable in self.model.trainable_variables:
-            layer, role = self._role(variable)
-            specs.append(ParamSpec(layer, role, tuple(variable.shape)))
-        return specs
+        return self.taps.param_specs()
 
     def buffer_shapes(self) -> list[tuple]:
         return [tuple(v.shape) for v in self.model.non_trainable_variables]
@@ -171,7 +151,7 @@ class KerasModel:
                 list(params), list(buffers), x, training=training
             )
 
-        taps = self._traced(call, list(signal) or None)
+        taps = self.taps.traced(call, list(signal) or None)
         out, new_state = result["out"]
         zs = [tap[1] for tap in taps]
         hs = [tap[2] for tap in taps]
@@ -200,54 +180,8 @@ class KerasModel:
             return False, str(exc).strip().splitlines()[0][:200]
         return True, None
 
-    def _traced(self, call, signal=None) -> list:
-        """Run `call` with every measured layer tapped; the taps in layer order."""
-        from sweeper.train._tf import tf
-
-        taps, originals = [], [layer.call for layer in self.layers]
-        for index, layer in enumerate(self.layers):
-            layer.call = _tapped(layer, index, taps, signal, tf)
-        try:
-            call()
-        finally:
-            for layer, original in zip(self.layers, originals):
-                layer.call = original
-        taps.sort(key=lambda tap: tap[0])
-        if [tap[0] for tap in taps] != list(range(len(self.layers))):
-            raise ConfigError(
-                f"The model of `model.build` must call each of its Dense and Conv "
-                f"layers once per forward pass, but {self.build!r} does not."
-            )
-        return taps
-
 
 def key_of(build: str, settings: dict, input_dim: int, output_dim: int) -> tuple:
     """A Keras model's program key: its builder, settings and the task's sizes."""
     settings = tuple(sorted((k, repr(v)) for k, v in settings.items()))
     return ("keras", build, settings, input_dim, output_dim)
-
-
-def _tapped(layer, index: int, taps: list, signal, tf):
-    """`layer.call` with its activation applied outside it and z, h, input kept."""
-    call = layer.call
-    activation = layer.activation
-
-    def tapped(inputs, *args, **kwargs):
-        layer.activation = None
-        try:
-            z = call(inputs, *args, **kwargs)
-        finally:
-            layer.activation = activation
-        batch = tf.shape(z)[0]
-        flat = tf.reshape(z, [batch, -1])
-        if signal is not None:
-            flat = flat + signal[index]
-            z = tf.reshape(flat, tf.shape(z))
-        h = activation(z) if activation is not None else z
-        dense = type(layer).__name__ == "Dense" and len(inputs.shape) == 2
-        taps.append(
-            (index, flat, tf.reshape(h, [batch, -1]), inputs if dense else None)
-        )
-        return h
-
-    return tapped
