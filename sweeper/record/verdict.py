@@ -174,3 +174,25 @@ def started_vanishing(figs: dict, t: VerdictConfig) -> bool:
         _signal(figs, "") < -t.vanish_decades
         and _signal(figs, "_early") < -t.vanish_decades
     )
+
+
+def assess(
+    layer: dict,
+    run: dict,
+    steps: np.ndarray,
+    baseline_loss: float,
+    diverged_at: int,
+    thresholds: VerdictConfig,
+) -> dict:
+    """What run.json says of a trained run: status, verdict, outcome, flags, figures
+    and the divergence step (None if it never diverged)."""
+    figs = figures(layer, run, steps, baseline_loss)
+    name, flags = judge(figs, diverged_at, thresholds)
+    return {
+        "status": "diverged" if flags["diverged"] else "ok",
+        "verdict": name,
+        "outcome": outcome(figs, diverged_at, thresholds),
+        "flags": flags,
+        "figures": figs,
+        "diverged_at": diverged_at if diverged_at >= 0 else None,
+    }

@@ -142,25 +142,23 @@ def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
     run = {name: values[:, index] for name, values in result.run.items()}
     table = files.metrics_table(result.steps, layer, run, job.settings)
     files.write_csv(table, out_dir / files.METRICS_FILE)
-    figs = verdict.figures(layer, run, result.steps, result.baseline_loss)
     diverged_at = int(result.diverged_at[index])
-    name, flags = verdict.judge(figs, diverged_at, job.cfg.verdict)
+    judged = verdict.assess(
+        layer, run, result.steps, result.baseline_loss, diverged_at, job.cfg.verdict
+    )
     variances = init_variances(job.cfg)
     names = layer_names(job.cfg)
     if job.cfg.tensorboard:  # loads TensorFlow in the process that writes
         from sweeper.record import tensorboard
 
-        tensorboard.write_events(out_dir, result, index, job.settings, name, figs)
+        tensorboard.write_events(
+            out_dir, result, index, job.settings, judged["verdict"], judged["figures"]
+        )
     record = {
-        "status": "diverged" if flags["diverged"] else "ok",
         "init_variances": variances,
         **({"layer_names": names} if names else {}),
         "theory": theory_of(job.cfg, variances),
-        "verdict": name,
-        "outcome": verdict.outcome(figs, diverged_at, job.cfg.verdict),
-        "flags": flags,
-        "figures": figs,
-        "diverged_at": diverged_at if diverged_at >= 0 else None,
+        **judged,
         "error": None,
         "timings": {
             "started_at": datetime.fromtimestamp(

@@ -9,6 +9,8 @@ import importlib
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from sweeper.config.checks import ConfigError
 
 # Layers whose kernel sweeper measures, and layers it passes through unmeasured
@@ -89,9 +91,16 @@ def build(
             f"The value for `model.build` must return a keras.Model, but {path!r} "
             f"returned a {type(model).__name__}."
         )
-    if not model.built:
-        model.build((None, *input_shape))
-    out = tuple(model.compute_output_shape((None, *input_shape)))
+    # one example through it builds a subclassed model's weights and shows the shape
+    # of its output, which such a model need not compute without data
+    try:
+        out = (None, *model(np.zeros((1, *input_shape), np.float32)).shape[1:])
+    except Exception as exc:  # noqa: BLE001
+        raise ConfigError(
+            f"The model of `model.build` must run on inputs of shape (batch, "
+            f"{', '.join(map(str, input_shape))}), but {path!r} raised "
+            f"{type(exc).__name__}: {_first_line(exc)}"
+        ) from None
     if out != (None, output_dim):
         raise ConfigError(
             f"The model of `model.build` must output (batch, {output_dim}) for this "

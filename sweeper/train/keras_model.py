@@ -148,7 +148,7 @@ class KerasModel:
 
         def call():
             result["out"] = self.model.stateless_call(
-                list(params), list(buffers), x, training=training
+                list(params), list(buffers), x, **self.taps.mode(training)
             )
 
         taps = self.taps.traced(call, list(signal) or None)

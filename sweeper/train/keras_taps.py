@@ -8,6 +8,8 @@ dL/dz the gradient by that tensor. Shared by `model=keras` (a sweep's stacked ru
 and `sweeper.keras` (a user's own `fit`).
 """
 
+import inspect
+
 from sweeper.config.checks import ConfigError
 from sweeper.contract import BIAS, KERNEL, ParamSpec
 from sweeper.train import keras_builder
@@ -29,6 +31,15 @@ class Taps:
             getattr(layer.activation, "__name__", "") in RELU_LIKE for layer in hidden
         )
         self.layer_names = [layer.name for layer in self.layers]
+        # as Keras' own train step: `training` only for a call that takes it
+        parameters = inspect.signature(model.call).parameters.values()
+        self.takes_training = any(
+            p.name == "training" or p.kind is p.VAR_KEYWORD for p in parameters
+        )
+
+    def mode(self, training: bool) -> dict:
+        """The keyword arguments that call the model in training mode or not."""
+        return {"training": training} if self.takes_training else {}
 
     def _role(self, variable) -> tuple[int, str]:
         for index, layer in enumerate(self.layers):

@@ -59,8 +59,12 @@ def _bias_norms(specs, grads) -> list:
 
 def drift(specs, params, initial) -> tf.Tensor:
     """|W - W_0| / |W_0| of each layer's kernel, [R, layers]."""
-    kernels, firsts = by_role(params, specs, KERNEL), by_role(initial, specs, KERNEL)
-    moved = [run_norm(w - w0) / run_norm(w0) for w, w0 in zip(kernels, firsts)]
+    return kernel_drift(by_role(params, specs, KERNEL), by_role(initial, specs, KERNEL))
+
+
+def kernel_drift(kernels: list, initial: list) -> tf.Tensor:
+    """|W - W_0| / |W_0| of each of the [R, ...] kernels, [R, layers]."""
+    moved = [run_norm(w - w0) / run_norm(w0) for w, w0 in zip(kernels, initial)]
     return tf.stack(moved, axis=1)
 
 
