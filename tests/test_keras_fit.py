@@ -104,6 +104,7 @@ LAST_ROW = ["weight_norm", "drift", "act_rms", "dead_frac", "probe_loss"]
 LAST_ROW += ["out_spread", "probe_accuracy"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "build, task, loss",
     [
@@ -148,6 +149,7 @@ def test_fit_measures_as_the_sweep_does(user_dir, build, task, loss):
     )
 
 
+@pytest.mark.slow
 def test_the_report_reads_a_fit_folder_and_the_model_keeps_its_own_step(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (256, 1)).astype("float32")

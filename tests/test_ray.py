@@ -138,6 +138,41 @@ def test_a_sweep_on_a_ray_cluster_writes_the_batched_launchers_files(
     assert summary_text(on_ray) == summary_text(batched)
 
 
+USER_NET = """
+import keras
+
+
+def origin(input_shape, output_dim):
+    return keras.Sequential(
+        [
+            keras.Input(input_shape),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(output_dim),
+        ]
+    )
+"""
+
+
+def test_ray_workers_import_the_users_keras_module(ray_logs, tmp_path):
+    """The head's workers start elsewhere than the sweep (and could be on another
+    machine): the user's module reaches them with the task."""
+    grid = ["model=keras", "model.build=ray_nets:origin", "init=normal,xavier"]
+    grid += ["steps=100", "log_every=50"]
+    on_ray, local = tmp_path / "ray", tmp_path / "local"
+    for folder in (on_ray, local):
+        folder.mkdir()
+        (folder / "ray_nets.py").write_text(USER_NET)
+    sweep(on_ray, *grid, *ON_RAY, prefix=IN_NAMESPACE)
+    # Ray unpacked the module shipped with the job where its workers import it
+    unpacked = ray_logs.parent / "runtime_resources" / "py_modules_files"
+    assert list(unpacked.glob("_ray_pkg_*/ray_nets.py"))
+    sweep(local, *grid)
+    for job in range(2):
+        a = (on_ray / str(job) / "metrics.csv").read_bytes()
+        assert a == (local / str(job) / "metrics.csv").read_bytes(), job
+
+
 def _running_tasks() -> list:
     """Process ids of the namespace's Ray workers that are running a TASK now."""
     found = []

@@ -95,6 +95,12 @@ class RayBackend:
     def train(
         self, cfgs: list[Config], groups: list, finished: Finished, started: Started
     ) -> None:
+        if self.address is not None and (modules := _user_modules(cfgs)):
+            # A cluster's nodes may not share this machine's files: the user's Keras
+            # module travels with the job (Ray's py_modules), which only a job's
+            # start can set, so the driver joins again once the modules are known.
+            self.ray.shutdown()
+            self.ray = connect(self.address, None, {"py_modules": modules})
         ray = self.ray
         task = ray.remote(num_cpus=1, max_retries=0)(train_group)
         pending = {}
@@ -117,3 +123,12 @@ class RayBackend:
         if self.ray is not None:
             self.ray.shutdown()
             self.ray = None
+
+
+def _user_modules(cfgs: list[Config]) -> list[str]:
+    """The files or folders of the sweep's `model.build` modules that are not
+    installed packages."""
+    from sweeper.train.keras_builder import module_source
+
+    builds = {cfg.model.build for cfg in cfgs if cfg.model.name == "keras"}
+    return sorted({source for b in builds if (source := module_source(b))})

@@ -22,8 +22,12 @@ CLUSTER_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 TOKEN_SOURCES = ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
 
 
-def connect(address: Optional[str], num_cpus: Optional[int]):
-    """The `ray` module, connected; a missing install or a failed join, in one line."""
+def connect(
+    address: Optional[str], num_cpus: Optional[int], runtime_env: Optional[dict] = None
+):
+    """The `ray` module, connected; a missing install or a failed join, in one line.
+
+    `runtime_env`: the job's Ray runtime environment (a cluster's only)."""
     if address is None:
         _refuse_unauthenticated()
         os.environ[CLUSTER_SWITCH] = "0"  # before the import, and for Ray's children
@@ -56,7 +60,7 @@ def connect(address: Optional[str], num_cpus: Optional[int]):
         )
     _check_listening(address)
     try:
-        ray.init(address=address)
+        ray.init(address=address, runtime_env=runtime_env)
     except (ConnectionError, ValueError, RuntimeError) as exc:
         stop(f"Cannot join the Ray cluster at {address!r}: {_first_line(exc)}")
     return ray

@@ -6,6 +6,8 @@ return a Keras 3 model; `settings` are the `model.<key>` values beyond sweeper's
 """
 
 import importlib
+import importlib.util
+import site
 import sys
 from pathlib import Path
 
@@ -63,6 +65,27 @@ def import_function(path: str):
             f"but {path!r} was passed: it has no callable {name!r}."
         )
     return function
+
+
+def module_source(path: str) -> str | None:
+    """The file or package folder of `model.build`'s top-level module, or None for
+    an installed package: what a Ray cluster's nodes, which may not share this
+    machine's files, need shipped to import it."""
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    top = path.partition(":")[0].split(".")[0]
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or spec.origin in (None, "built-in", "frozen"):
+        return None
+    locations = spec.submodule_search_locations
+    source = Path(locations[0] if locations else spec.origin).resolve()
+    installed = [*site.getsitepackages(), site.getusersitepackages()]
+    if any(source.is_relative_to(Path(p).resolve()) for p in installed):
+        return None
+    return str(source)
 
 
 def build(
