@@ -12,7 +12,7 @@ import pytest
 PACKAGE = Path(__file__).parents[1] / "sweeper"
 # Layers from the bottom up; a module may import its own layer's package and lower ones.
 LAYERS = [("config", "contract", "theory"), ("data",), ("train",), ("record",)]
-LAYERS += [("sweep",)]
+LAYERS += [("sweep", "keras")]
 LAYERS += [("report",)]
 LAYERS += [("results",), ("cli",)]
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
@@ -78,12 +78,16 @@ def test_no_import_cycle():
 
 @pytest.mark.parametrize(
     "home, frameworks",
-    [("train", ("tensorflow", "keras")), ("cli", ("hydra", "omegaconf"))],
+    [
+        (("train", "keras"), ("tensorflow", "keras")),
+        (("cli",), ("hydra", "omegaconf")),
+    ],
 )
 def test_only_one_subpackage_imports_each_framework(home, frameworks):
-    """TensorFlow stays in train/, Hydra at the door (cli/; and the plugin, outside)."""
+    """TensorFlow stays in train/ (and keras/, the door of a user's own `fit`),
+    Hydra at the door (cli/; and the plugin, outside)."""
     for path in PACKAGE.rglob("*.py"):
-        if path.parent.name == home:
+        if path.parent.name in home:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             names = []
@@ -93,3 +97,16 @@ def test_only_one_subpackage_imports_each_framework(home, frameworks):
                 names = [node.module or ""]
             for name in names:
                 assert name.split(".")[0] not in frameworks, (path, name)
+
+
+def test_every_subpackage_is_in_the_wheel():
+    """pyproject.toml lists the packages a non-editable install gets: all of them."""
+    import tomllib
+
+    pyproject = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(path.parent.relative_to(PACKAGE.parent).parts)
+        for path in PACKAGE.rglob("__init__.py")
+    }
+    assert found <= listed, found - listed

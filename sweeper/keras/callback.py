@@ -166,7 +166,7 @@ class GradientFlow(keras.callbacks.Callback):
             "config_hash": hashlib.sha256(text.encode()).hexdigest()[:16],
             "config": config,
             "command": " ".join(sys.argv),
-            "versions": _versions(),
+            "versions": files.versions(),
             "init_variances": {},
             "layer_names": self._measured.taps.layer_names,
             "theory": {"applies": False, "why": "a Keras model trained by its own fit"},
@@ -222,9 +222,3 @@ class GradientFlow(keras.callbacks.Callback):
             "optimizer": {"name": type(optimizer).__name__.lower(), "lr": lr},
             "task": {"name": "fit", "probe_size": len(self.probe[0])},
         }
-
-
-def _versions() -> dict:
-    from sweeper.sweep.jobs import versions
-
-    return versions()

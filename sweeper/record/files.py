@@ -4,6 +4,8 @@ Files are written to a temporary name and renamed into place, so a reader never 
 half a file; a run is complete only once its run.json exists and says so.
 """
 
+import functools
+import importlib.metadata
 import json
 import math
 import os
@@ -20,6 +22,18 @@ METRICS_FILE = "metrics.csv"
 RUN_FILE = "run.json"
 # Long format: one row per (logged step, layer), after the run's swept settings.
 METRICS_COLUMNS = ("step", "layer", *LAYER_METRICS, *RUN_METRICS)
+
+
+@functools.cache
+def versions() -> dict:
+    """Versions of sweeper and what its numbers depend on, for run.json."""
+    found = {}
+    for package in ("sweeper", "tensorflow", "keras", "hydra-core", "numpy"):
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = None
+    return found
 
 
 def metrics_table(steps, layer: dict, run: dict, settings: dict) -> pd.DataFrame:

@@ -5,9 +5,7 @@ recorded as status `failed` in the job's run.json instead.
 """
 
 import dataclasses
-import functools
 import hashlib
-import importlib.metadata
 from datetime import datetime, timezone
 import json
 import time
@@ -32,18 +30,6 @@ class Job:
     out_dir: Path
     settings: dict  # key as on the CLI -> value, e.g. {"init": "xavier"}
     command: str = ""  # the command line that ran it, to reproduce it
-
-
-@functools.cache
-def versions() -> dict:
-    """Versions of sweeper and what its numbers depend on, for run.json."""
-    found = {}
-    for package in ("sweeper", "tensorflow", "keras", "hydra-core", "numpy"):
-        try:
-            found[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            found[package] = None
-    return found
 
 
 @dataclass
@@ -131,7 +117,7 @@ def _base_record(job: Job) -> dict:
         "config_hash": config_hash(job.cfg),
         "config": recorded_config(job.cfg),
         "command": job.command,
-        "versions": versions(),
+        "versions": files.versions(),
     }
 
 
