@@ -183,7 +183,9 @@ def test_figures_by_hand():
     layer["dead_frac"][-1] = [0.25, 0.5, np.nan]
     probe = np.linspace(1.0, 0.2, k)
     probe[3] = 4.0  # a loss spike: 4x the initial loss
+    accuracy = np.linspace(0.1, 0.9, k)  # a classifier's probe accuracy
     run = {"probe_loss": probe, "out_spread": np.full(k, 0.4)}
+    run["probe_accuracy"] = accuracy
     figs = verdict.figures(layer, run, steps, baseline_loss=1 / 3)
     assert figs["signal_decades"] == pytest.approx(-3.0)
     assert figs["signal_slope"] == pytest.approx(-2.0)
@@ -196,13 +198,16 @@ def test_figures_by_hand():
     assert figs["max_dead_frac"] == 0.5  # the output layer's NaN is left out
     assert (figs["final_loss"], figs["baseline_loss"]) == (pytest.approx(0.2), 1 / 3)
     assert figs["out_spread"] == pytest.approx(0.4)
+    assert figs["final_accuracy"] == pytest.approx(0.9)  # the last row's
 
 
 def test_figures_of_a_one_layer_net_and_of_non_finite_values():
     steps = np.array([0, 10])
     layer = layers(2, np.array([[1.0], [2.0]]), dead_frac=np.full((2, 1), np.nan))
     run = {"probe_loss": np.array([1.0, 0.5]), "out_spread": np.array([1.0, 1.0])}
+    run["probe_accuracy"] = np.full(2, np.nan)  # regression: no accuracy
     figs = verdict.figures(layer, run, steps, baseline_loss=0.25)
+    assert np.isnan(figs["final_accuracy"])
     assert figs["signal_decades"] == 0.0  # no layer to pass the signal through
     assert np.isnan(figs["signal_slope"]) and np.isnan(figs["first_drift_ratio"])
     assert figs["max_dead_frac"] is None
@@ -231,6 +236,7 @@ def test_signal_decades_by_hand():
     steps = np.array([0, 10, 20])
     signal = np.tile([1e-6, 1e-3, 1.0], (3, 1))  # 3 decades a layer over 2 layers
     run = {"probe_loss": np.ones(3), "out_spread": np.ones(3)}
+    run["probe_accuracy"] = np.full(3, np.nan)
     figs = verdict.figures(layers(3, signal), run, steps, baseline_loss=1.0)
     assert figs["signal_decades"] == pytest.approx(-6.0)
     assert figs["signal_slope"] == pytest.approx(-3.0)

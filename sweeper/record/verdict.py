@@ -49,6 +49,8 @@ def figures(layer: dict, run: dict, steps: np.ndarray, baseline_loss: float) -> 
     dead = layer["dead_frac"][-1, :-1]
     return {
         "final_loss": float(probe[-1]),
+        # classification's share of the probe predicted right; NaN for regression
+        "final_accuracy": float(run["probe_accuracy"][-1]),
         "baseline_loss": baseline_loss,
         "out_spread": float(run["out_spread"][-1]),
         "signal_decades": float(decades[0]),

@@ -18,6 +18,7 @@ from sweeper.record.verdict import FLAGS
 REPLICATES = ("seed",)  # swept keys that repeat a run rather than change it
 FIGURES = (  # sweeper.record.verdict.figures; README, "Output files"
     "final_loss",
+    "final_accuracy",
     "baseline_loss",
     "out_spread",
     "signal_decades",

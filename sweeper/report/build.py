@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from sweeper.record import files, lock
 from sweeper.sweep.pool import die_with_parent
-from sweeper.report import analysis, flows, narrative, phase, plots, summary
+from sweeper.report import analysis, fixes, flows, narrative, phase, plots, summary
 from sweeper.report.document import Document
 
 REPORT_MD = "report.md"
@@ -50,11 +50,13 @@ def build(folder: Path, jobs: Collection[str] | None = None) -> Path:
         counts = f"{len(incomplete) - damaged} unfinished, {damaged} damaged"
         raise NoRunsError(f"{folder} holds no complete run ({counts})")
     summary.write_summary(folder, runs)
+    changes = fixes.single_changes(runs)
+    fixes.write(folder, changes)
     metrics = analysis.load_metrics(folder, runs)
     doc = Document(folder)
     left_out = stale_jobs(folder, jobs)
     figures = _figures(folder, runs, metrics)
-    narrative.write(doc, runs, incomplete, metrics, figures, left_out)
+    narrative.write(doc, runs, incomplete, metrics, figures, left_out, changes)
     files.write_text(doc.markdown(), folder / REPORT_MD)
     path = folder / REPORT_HTML
     files.write_text(doc.page(f"sweeper report: {folder.resolve().name}"), path)

@@ -8,17 +8,20 @@ import pandas as pd
 from sweeper.config.options import OPTIMIZERS
 from sweeper.config.schema import SWEEP_KEYS
 from sweeper.record.verdict import FLAGS, VERDICTS
-from sweeper.report import analysis, mean_field, plots, stories
+from sweeper.report import analysis, answer, fixes, mean_field, plots, stories
 from sweeper.report.factors import depth_factors
 from sweeper.report.numbers import num, sci
 
 
-def write(doc, runs, incomplete, metrics, figures, left_out=()) -> None:
+def write(doc, runs, incomplete, metrics, figures, left_out=(), changes=None) -> None:
     """The report's sections, in reading order; `left_out`: job dirs of the folder
-    that this report does not cover (another command's)."""
+    that this report does not cover (another command's); `changes`: the measured
+    single changes of the failing settings (report/fixes.py)."""
     keys = analysis.swept_keys(runs) if len(runs) > 1 else []
     names = dict(zip(runs["job"], analysis.labels(runs)))
     doc.heading(1, "Gradient sweep report")
+    changes = fixes.single_changes(runs) if changes is None else changes
+    answer.write(doc, runs, changes)
     doc.heading(2, "What was swept")
     steps = metrics.groupby("job")["step"].max()  # the last row is step == steps
     span = "" if steps.empty else f", {steps.max()} steps{' each' * (len(runs) > 1)}"

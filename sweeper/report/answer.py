@@ -1,0 +1,136 @@
+"""The report's first screen: which settings fail, how, and which single change fixes
+each, from the measured single changes of report/fixes.py."""
+
+import pandas as pd
+
+from sweeper.report import fixes
+from sweeper.report.analysis import cli_text
+from sweeper.report.numbers import num
+
+SHOWN = 8  # failing settings named in the opening lines; fixes.csv holds them all
+FIXES_SHOWN = 3  # fixes per failing setting in the table
+
+
+def write(doc, runs: pd.DataFrame, changes: pd.DataFrame) -> None:
+    """The answer section: a few sentences, then one table."""
+    table = fixes.settings(runs)
+    doc.heading(2, "The answer")
+    failing = table[table["verdict"] != "healthy"]
+    keys = fixes.axes(runs)
+    if failing.empty:
+        which = "Every setting is" if len(table) > 1 else "The setting is"
+        doc.para(f"{which} healthy over its seeds: nothing here needs a fix.")
+        return
+    if not keys:
+        cell = table.iloc[0]
+        doc.para(
+            f"{_verdict_of(cell)}. The sweep varies nothing but the seed, so it "
+            "measured no change that could fix it."
+        )
+        return
+    counts = failing["verdict"].value_counts()
+    doc.para(
+        f"{len(failing)} of {len(table)} settings fail ("
+        + ", ".join(f"{n} {v}" for v, n in counts.items())
+        + "). For each, the single changes (one swept setting moved, the others "
+        "held) that make it healthy in the runs this sweep trained, the most "
+        "reliable first (share of seeds healthy, then healthy from initialization "
+        "on), then the larger fall in loss:"
+    )
+    lines = [
+        _line(runs, cell, changes, keys) for _, cell in failing.head(SHOWN).iterrows()
+    ]
+    if len(failing) > SHOWN:
+        lines.append(
+            [
+                f"... and {len(failing) - SHOWN} more failing settings: every one, "
+                "with every change measured, in ",
+                ("a", fixes.FIXES_FILE, fixes.FIXES_FILE),
+                ".",
+            ]
+        )
+    doc.items(lines)
+    doc.table(*_table(failing, changes))
+
+
+def _verdict_of(cell) -> list:
+    return [
+        cell["setting"],
+        " is ",
+        ("b", cell["verdict"]),
+        f" ({_seeds(cell['agree'], cell['seeds'])})",
+    ]
+
+
+def _seeds(count: int, total: int) -> str:
+    return "one seed" if total == 1 and count == 1 else f"{count} of {total} seeds"
+
+
+def _line(runs, cell, changes: pd.DataFrame, keys: list[str]) -> list:
+    mine = changes[changes["setting"] == cell["setting"]]
+    found = mine[mine["fixes"]]
+    line = _verdict_of(cell) + [". "]
+    if found.empty:
+        tried = ", ".join(
+            f"{c.change} → {c.to_verdict}" for c in mine.head(4).itertuples()
+        )
+        return line + [
+            "No single change in this sweep fixes it"
+            + (f" (measured: {tried})." if tried else " (no neighbour was trained).")
+        ]
+    best = found.iloc[0]
+    held = [f"{k}={cli_text(runs, k, cell[k])}" for k in keys if k != best["axis"]]
+    line += ["Fix: ", best["change"]]
+    line += [f", holding {' '.join(held)}" if held else ""]
+    line += [f" ({_after(best)})"]
+    others = found.iloc[1:FIXES_SHOWN]
+    if len(others):
+        line += ["; also "]
+        for i, other in enumerate(others.itertuples()):
+            line += [", " if i else "", other.change, f" ({_after(other)})"]
+    return line + ["."]
+
+
+def _after(change) -> str:
+    change = change._asdict() if hasattr(change, "_asdict") else change
+    healthy = round(change["healthy_share"] * change["to_seeds"])
+    text = f"healthy in {_seeds(healthy, change['to_seeds'])}"
+    recovered = healthy - round(change["steady_share"] * change["to_seeds"])
+    if recovered:
+        text += f", {recovered} of them after a signal that started vanishing"
+    before, after = change["loss_before"], change["loss_after"]
+    if pd.notna(before) and pd.notna(after):
+        text += f", final loss {num(before)} → {num(after)}"
+    return text
+
+
+def _table(failing: pd.DataFrame, changes: pd.DataFrame) -> tuple[list, list]:
+    header = ["failing setting", "verdict", "single change that fixes it"]
+    header += ["healthy after", "final loss before → after"]
+    rows = []
+    for _, cell in failing.iterrows():
+        mine = changes[(changes["setting"] == cell["setting"]) & changes["fixes"]]
+        verdict = (
+            f"{cell['verdict']} ({cell['seeds'] - cell['healthy']}/{cell['seeds']})"
+        )
+        if mine.empty:
+            rows.append([cell["setting"], verdict, "none in this sweep"])
+            rows[-1] += ["", ""]
+            continue
+        for change in mine.head(FIXES_SHOWN).itertuples():
+            healthy = round(change.healthy_share * change.to_seeds)
+            loss = (
+                f"{num(change.loss_before)} → {num(change.loss_after)}"
+                if pd.notna(change.loss_before) and pd.notna(change.loss_after)
+                else "n/a"
+            )
+            rows.append(
+                [
+                    cell["setting"],
+                    verdict,
+                    change.change,
+                    f"{healthy}/{change.to_seeds}",
+                    loss,
+                ]
+            )
+    return header, rows
