@@ -113,3 +113,5 @@ class Measurements:
     seconds: float  # wall time of the group: compile + train + transfer
     # tensorboard=true only: the HISTOGRAM_ARRAYS
     histograms: dict = field(default_factory=dict)
+    # [R] where a diverged run's first non-finite value appeared (train/divergence.py)
+    diverged_in: list = field(default_factory=list)

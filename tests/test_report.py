@@ -13,9 +13,12 @@ import pytest
 
 from conftest import SYNTHETIC_STEPS
 from sweeper.report import build as report
+from sweeper.report import figures
 from synthetic import write_sweep
 
-FIGURES = ("heatmap_first_grad.png", "heatmap_final_loss.png", "layer_profile.png")
+# the origin's synthetic sweep: one vanishing setting, two swept settings
+FIGURES = ("failures.png", "marginals.png", "heatmap_first_grad.png")
+FIGURES += ("heatmap_final_loss.png", "layer_profile.png")
 ATTACK = "<script>alert(1)</script>"
 
 
@@ -155,7 +158,7 @@ def test_failed_and_incomplete_runs_are_listed(tmp_path):
     verdicts = ["healthy", "failed", "healthy"]  # and job 2 killed before its run.json
     truth = write_sweep(folder, {"depth": [2, 3, 4]}, verdicts=verdicts, incomplete=[2])
     text = report.build(folder).read_text()
-    assert "Failed runs" in text and truth["error"][1] in text
+    assert "Failed and diverged runs" in text and truth["error"][1] in text
     assert "Incomplete runs" in text and "job 2: no run.json (still running" in text
 
 
@@ -204,12 +207,12 @@ def test_shared_flow_figure_shows_one_run_per_setting_not_healthy_first():
         }
     )
     runs.attrs["cli_text"] = {"depth": {}, "seed": {}}
-    jobs = report._flow_panels(runs)
+    jobs = figures._flow_panels(runs)
     shown = runs.set_index("job").loc[jobs]
     assert list(shown["depth"]) == [6, 2, 3, 4]  # the not-healthy setting first
     assert set(shown["seed"]) == {0}  # one run (the first seed) per setting
     many = runs.assign(depth=range(len(runs)))  # 80 settings of one seed each
-    assert len(report._flow_panels(many)) == report.MAX_PANELS
+    assert len(figures._flow_panels(many)) == figures.MAX_PANELS
 
 
 def test_the_terminal_lines_count_verdicts_and_name_what_is_not_healthy(tmp_path):
@@ -232,8 +235,9 @@ def test_the_terminal_lines_count_verdicts_and_name_what_is_not_healthy(tmp_path
 def test_a_sweep_whose_every_run_failed_gets_a_report_of_its_failures(tmp_path):
     truth = write_sweep(tmp_path, {"depth": [2, 3]}, verdicts="failed")
     text = report.build(tmp_path).read_text()
-    assert "Failed runs" in text
+    assert "Failed and diverged runs" in text
     for error in truth["error"]:
         assert error in text
-    assert not list(tmp_path.glob("*.png"))  # no figure of nothing
+    # the failures as data, and no figure of measurements there are none of
+    assert [p.name for p in tmp_path.glob("*.png")] == ["failures.png"]
     assert (tmp_path / "summary.csv").is_file()

@@ -114,6 +114,7 @@ OPTIONAL = {
     "theory": (lambda v: v is None or isinstance(v, dict), "an object"),
     "init_variances": (lambda v: isinstance(v, dict), "an object"),
     "outcome": (lambda v: v is None or v in OUTCOMES, " or ".join(OUTCOMES)),
+    "diverged_in": (lambda v: v is None or isinstance(v, str), "null or text"),
 }
 
 

@@ -43,7 +43,7 @@ THEORY = {
     "theory_why": "why",  # where it does not apply: why not
 }
 RESULTS = {"job", "status", "verdict", "outcome", *FLAGS, *FIGURES, "error"}
-RESULTS |= {"diverged_at"}
+RESULTS |= {"diverged_at", "diverged_in"}
 RESULTS |= set(THEORY)
 RESULTS |= {"started_at", "seconds", "command", "sweeper_version", "layer_names"}
 CONFIG = "config/"  # prefix of the resolved-settings columns: config/model.width
@@ -121,6 +121,7 @@ def load_runs(
                 **{name: _float(figures.get(name)) for name in FIGURES},
                 "error": record.get("error"),
                 "diverged_at": record.get("diverged_at"),
+                "diverged_in": _text(record.get("diverged_in")),
                 **{column: predicted.get(key) for column, key in THEORY.items()},
                 "started_at": timings.get("started_at"),
                 "command": record.get("command"),
@@ -179,6 +180,10 @@ def _setting_column(name: str) -> str:
     key = name.removeprefix("setting:")
     # `verdict=default` selects a config group but would shadow the verdict column.
     return f"{key} (setting)" if key in RESULTS else key
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _float(value) -> float:

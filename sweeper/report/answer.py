@@ -12,7 +12,8 @@ FIXES_SHOWN = 3  # fixes per failing setting in the table
 
 
 def write(doc, runs: pd.DataFrame, changes: pd.DataFrame) -> None:
-    """The answer section: a few sentences, then one table."""
+    """The answer section: a few sentences, then one table, then the first failing
+    settings in words."""
     table = fixes.settings(runs)
     doc.heading(2, "The answer")
     failing = table[table["verdict"] != "healthy"]
@@ -22,26 +23,28 @@ def write(doc, runs: pd.DataFrame, changes: pd.DataFrame) -> None:
         doc.para(f"{which} healthy over its seeds: nothing here needs a fix.")
         return
     if not keys:
-        cell = table.iloc[0]
         doc.para(
-            f"{_verdict_of(cell)}. The sweep varies nothing but the seed, so it "
-            "measured no change that could fix it."
+            _verdict_of(table.iloc[0])
+            + [". The sweep varies nothing but the seed: it measured no change."]
         )
         return
     counts = failing["verdict"].value_counts()
-    doc.para(
+    opening = [
         f"{len(failing)} of {len(table)} settings fail ("
         + ", ".join(f"{n} {v}" for v, n in counts.items())
-        + "). For each, the single changes (one swept setting moved, the others "
-        "held) that make it healthy in the runs this sweep trained, the most "
+        + ")."
+    ]
+    opening += _most_fixed(changes, len(failing)) + _unfixed(failing, changes)
+    opening.append(
+        " Per failing setting, the single changes (one swept setting moved, the "
+        "others held) that make it healthy in the runs this sweep trained, the most "
         "reliable first (share of seeds healthy, then healthy from initialization "
         "on), then the larger fall in loss:"
     )
-    lines = [
-        _line(runs, cell, changes, keys) for _, cell in failing.head(SHOWN).iterrows()
-    ]
+    doc.para(opening)
+    doc.table(*_table(failing.head(SHOWN), changes))
     if len(failing) > SHOWN:
-        lines.append(
+        doc.para(
             [
                 f"... and {len(failing) - SHOWN} more failing settings: every one, "
                 "with every change measured, in ",
@@ -49,8 +52,32 @@ def write(doc, runs: pd.DataFrame, changes: pd.DataFrame) -> None:
                 ".",
             ]
         )
-    doc.items(lines)
-    doc.table(*_table(failing, changes))
+    doc.items(
+        [_line(runs, cell, changes, keys) for _, cell in failing.head(3).iterrows()]
+    )
+
+
+def _most_fixed(changes: pd.DataFrame, failing: int) -> list:
+    """The changes that fix the most failing settings, when more than one fails."""
+    if failing < 2:
+        return []
+    count = changes[changes["fixes"]].groupby("change", sort=False).size()
+    count = count.sort_values(ascending=False, kind="stable").head(2)
+    if count.empty:
+        return []
+    said = [f"{change} fixes {n} of them" for change, n in count.items()]
+    return [" " + "; ".join(said) + "."]
+
+
+def _unfixed(failing: pd.DataFrame, changes: pd.DataFrame, most: int = 5) -> list:
+    fixed = set(changes.loc[changes["fixes"], "setting"])
+    left = [s for s in failing["setting"] if s not in fixed]
+    if not left:
+        return []
+    more = f" and {len(left) - most} more" if len(left) > most else ""
+    return [
+        " No single change in this sweep fixes " + "; ".join(left[:most]) + more + "."
+    ]
 
 
 def _verdict_of(cell) -> list:
@@ -110,9 +137,7 @@ def _table(failing: pd.DataFrame, changes: pd.DataFrame) -> tuple[list, list]:
     rows = []
     for _, cell in failing.iterrows():
         mine = changes[(changes["setting"] == cell["setting"]) & changes["fixes"]]
-        verdict = (
-            f"{cell['verdict']} ({cell['seeds'] - cell['healthy']}/{cell['seeds']})"
-        )
+        verdict = f"{cell['verdict']} ({cell['agree']}/{cell['seeds']})"
         if mine.empty:
             rows.append([cell["setting"], verdict, "none in this sweep"])
             rows[-1] += ["", ""]

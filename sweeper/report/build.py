@@ -7,28 +7,23 @@ by hand.
 import argparse
 import io
 import os
-import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Collection
-from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sweeper.record import files, lock
 from sweeper.sweep.pool import die_with_parent
-from sweeper.report import analysis, fixes, flows, narrative, phase, plots, summary
+from sweeper.report import analysis, figures, fixes, narrative, summary
 from sweeper.report.document import Document
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
-PER_RUN_FLOWS = 16  # up to this many runs get a gradient-flow PNG each; more share one
-MAX_PANELS = 48  # runs drawn in the shared gradient-flow PNG
 DPI = 110
 
 
@@ -55,8 +50,8 @@ def build(folder: Path, jobs: Collection[str] | None = None) -> Path:
     metrics = analysis.load_metrics(folder, runs)
     doc = Document(folder)
     left_out = stale_jobs(folder, jobs)
-    figures = _figures(folder, runs, metrics)
-    narrative.write(doc, runs, incomplete, metrics, figures, left_out, changes)
+    drawn = _figures(folder, runs, metrics)
+    narrative.write(doc, runs, incomplete, metrics, drawn, left_out, changes)
     files.write_text(doc.markdown(), folder / REPORT_MD)
     path = folder / REPORT_HTML
     files.write_text(doc.page(f"sweeper report: {folder.resolve().name}"), path)
@@ -83,7 +78,7 @@ def _save(fig: Figure, path: Path) -> None:
 
 def _figures(folder: Path, runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
     """Save every PNG; return (file name, caption) pairs in report order."""
-    drawings = _drawings(runs, metrics)
+    drawings = figures.drawings(runs, metrics)
     _draw_all([(folder / name, draw, panels) for name, _, draw, panels in drawings])
     return [(name, caption) for name, caption, _, _ in drawings]
 
@@ -121,110 +116,6 @@ def _draw_all(drawings: list) -> None:
 def _draw_pending(index: int) -> None:
     path, draw, _ = _PENDING[index]
     _save(draw(), path)
-
-
-def _drawings(runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
-    """(file name, caption, draw, panels) of every figure, in report order.
-
-    `draw()` returns the Figure; `panels` (its axes) ranks what to draw first.
-    """
-    keys = [k for k in analysis.swept_keys(runs) if k not in analysis.REPLICATES]
-    drawings = []
-    if keys and len(runs) > 1:
-        for value, name in (
-            ("first_grad_std_init", "heatmap_first_grad.png"),
-            ("final_loss", "heatmap_final_loss.png"),
-        ):
-            if not np.isfinite(runs[value]).any():
-                continue  # every run failed or diverged first: nothing to colour
-            what = plots.NAMES[value][0].upper() + plots.NAMES[value][1:]
-            caption = (
-                f"{what}: median over each setting's seeds, their range in "
-                "brackets; each cell names its commonest verdict and how many seeds "
-                "share it (red hatched cells are not healthy)."
-            )
-            draw = partial(_heatmaps, runs, value, keys)
-            drawings.append((name, caption, draw, 2))
-    if phase.applies(runs):
-        caption = (
-            "Phase diagram: the per-example signal's measured slope at "
-            "initialization (decades per hidden layer, median over seeds) over the "
-            "weight and bias variances, with mean-field theory's order-to-chaos line "
-            "(chi_1 = 1): below it (blue) the signal shrinks, beyond it (red) it grows."
-        )
-        draw = partial(_phase_diagram, runs)
-        drawings.append(("phase_diagram.png", caption, draw, 2))
-    trained = runs[runs["job"].isin(metrics["job"].unique())]
-    if not trained.empty:
-        caption = (
-            "The per-example back-propagated signal |dL/dz| that reaches each "
-            "layer early in training (median over seeds); darker = smaller."
-        )
-        draw = partial(_layer_profile, metrics, trained)
-        drawings.append(("layer_profile.png", caption, draw, 2))
-    caption = "Weight-gradient L2 norm per layer over training (log scale): {}."
-    if trained.empty:  # every run failed: no metrics to draw
-        return drawings
-    if len(trained) > PER_RUN_FLOWS:
-        jobs = _flow_panels(trained)
-        what = f"{len(jobs)} of {len(trained)} runs, one per setting, not healthy first"
-        draw = partial(_gradient_flows, metrics, trained, jobs)
-        return drawings + [("gradient_flow.png", caption.format(what), draw, len(jobs))]
-    titles = analysis.labels(trained) + ": " + trained["verdict"]
-    for job, title in zip(trained["job"], titles):
-        name = "gradient_flow.png" if job == "." else f"gradient_flow_{_safe(job)}.png"
-        names = _layer_names(trained[trained["job"] == job].iloc[0])
-        draw = partial(_gradient_flow, metrics[metrics["job"] == job], title, names)
-        drawings.append((name, caption.format(title), draw, 1))
-    return drawings
-
-
-def _heatmaps(runs, value, keys) -> Figure:
-    return plots.heatmap_grid(runs, value, keys, Figure(layout="constrained"))
-
-
-def _phase_diagram(runs) -> Figure:
-    return phase.phase_diagram(runs, Figure(layout="constrained"))
-
-
-def _layer_profile(metrics, trained) -> Figure:
-    rows = analysis.setting_labels(trained).nunique()
-    fig = Figure(figsize=(8, 2 + 0.3 * rows), layout="constrained")
-    plots.layer_profile(metrics, trained, ax=fig.add_subplot())
-    return fig
-
-
-def _flow_panels(trained: pd.DataFrame) -> list:
-    """Jobs of the shared gradient-flow figure, at most MAX_PANELS of them.
-
-    One run per setting (other seeds of a setting mostly repeat it), the settings that
-    are not healthy first, in job order otherwise.
-    """
-    firsts = trained[~analysis.setting_labels(trained).duplicated()]
-    order = firsts.assign(healthy=firsts["verdict"] == "healthy")
-    order = order.sort_values("healthy", kind="stable")
-    return list(order["job"].iloc[:MAX_PANELS])
-
-
-def _gradient_flows(metrics, trained, jobs) -> Figure:
-    fig = Figure()  # laid out by gradient_flow_grid
-    return flows.gradient_flow_grid(metrics, trained, fig, jobs)
-
-
-def _layer_names(run: pd.Series) -> list[str] | None:
-    names = run.get("layer_names")
-    return names.split("|") if isinstance(names, str) and names else None
-
-
-def _gradient_flow(metrics_one_run, title, names=None) -> Figure:
-    fig = Figure(figsize=(7, 4), layout="constrained")
-    ax = flows.gradient_flow(metrics_one_run, ax=fig.add_subplot(), names=names)
-    ax.set_title(plots.plain(title), fontsize=10)
-    return fig
-
-
-def _safe(job: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", job)  # a job dir may be named anything
 
 
 def main(argv: list[str] | None = None) -> None:

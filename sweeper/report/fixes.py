@@ -107,7 +107,7 @@ def single_changes(runs: pd.DataFrame) -> pd.DataFrame:
     keys = axes(runs)
     table = settings(runs)
     if not keys or table.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return pd.DataFrame(columns=COLUMNS).astype({"fixes": bool})
     where = {tuple(_key(row[k]) for k in keys): row for _, row in table.iterrows()}
     rows = []
     for _, cell in table[table["verdict"] != "healthy"].iterrows():
@@ -122,7 +122,7 @@ def single_changes(runs: pd.DataFrame) -> pd.DataFrame:
                 if target is not None:
                     mine.append(_change(runs, cell, target, key, value))
         rows += _ranked(mine)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=COLUMNS).astype({"fixes": bool})
 
 
 def _key(value):

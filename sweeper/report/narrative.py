@@ -8,7 +8,15 @@ import pandas as pd
 from sweeper.config.options import OPTIMIZERS
 from sweeper.config.schema import SWEEP_KEYS
 from sweeper.record.verdict import FLAGS, VERDICTS
-from sweeper.report import analysis, answer, fixes, mean_field, plots, stories
+from sweeper.report import (
+    analysis,
+    answer,
+    failures,
+    fixes,
+    mean_field,
+    plots,
+    stories,
+)
 from sweeper.report.factors import depth_factors
 from sweeper.report.numbers import num, sci
 
@@ -84,15 +92,10 @@ def write(doc, runs, incomplete, metrics, figures, left_out=(), changes=None) ->
         doc.heading(2, "Effect of depth")
         doc.items([_depth_line(row) for row in factors.itertuples()])
     mean_field.write(doc, runs)
-    failed = runs[runs["status"] == "failed"]
-    if not failed.empty:
-        doc.heading(2, "Failed runs")
-        doc.items(
-            [
-                [f"job {job} ({names[job]}): ", ("code", str(error))]
-                for job, error in zip(failed["job"], failed["error"])
-            ]
-        )
+    header, rows = failures.table(runs, names)
+    if rows:
+        doc.heading(2, "Failed and diverged runs")
+        doc.table(header, rows)
     damaged = {job: why for job, why in incomplete.items() if why.startswith("damaged")}
     unfinished = {job: why for job, why in incomplete.items() if job not in damaged}
     if damaged:

@@ -87,7 +87,11 @@ def _physics(group: pd.DataFrame, verdict: str) -> list[str]:
     clauses = []
     if group["diverged"].any():
         at = group["diverged_at"].dropna().astype(float)
-        clauses.append(f"the loss became non-finite at step {spread(at)}")
+        text = f"its numbers became non-finite at step {spread(at, digits=0)}"
+        where = group.get("diverged_in", pd.Series(dtype=object)).dropna()
+        if len(where):
+            text += f", first in {commonest(where, order=())}"
+        clauses.append(text)
     init = _decades(group, "signal_decades")
     if np.isnan(init).all():
         pass  # diverged before a signal could be measured

@@ -3,8 +3,8 @@
 Columns, in order (README, "Output files"):
 - the swept keys, as typed on the command line;
 - `job`, `status`, `verdict`, `outcome`, one boolean per flag, the figures,
-  `diverged_at`, `error`, the mean-field prediction (`theory_q_star`, `theory_chi1`,
-  `theory_slope`, `theory_phase`; empty where it does not apply);
+  `diverged_at`, `diverged_in`, `error`, the mean-field prediction (`theory_q_star`,
+  `theory_chi1`, `theory_slope`, `theory_phase`; empty where it does not apply);
 - `started_at` (UTC, when the run's group started training) and `seconds` (that
   group's wall time: the runs of a group train at once, so they share it);
 - `config/<key>` for every resolved setting, swept or not (`config/optimizer.lr`,
@@ -28,7 +28,7 @@ from sweeper.report.analysis import (
 
 SUMMARY_FILE = "summary.csv"
 RESULT_COLUMNS = ("job", "status", "verdict", "outcome", *FLAGS, *FIGURES)
-RESULT_COLUMNS += ("diverged_at", "error")
+RESULT_COLUMNS += ("diverged_at", "diverged_in", "error")
 RESULT_COLUMNS += tuple(THEORY)
 RUN_COLUMNS = ("started_at", "seconds")
 

@@ -145,6 +145,7 @@ def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
         **({"layer_names": names} if names else {}),
         "theory": theory_of(job.cfg, variances),
         **judged,
+        "diverged_in": (result.diverged_in or [None] * (index + 1))[index],
         "error": None,
         "timings": {
             "started_at": datetime.fromtimestamp(

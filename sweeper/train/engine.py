@@ -21,7 +21,8 @@ from sweeper.contract import (
     Measurements,
     ProgramKey,
 )
-from sweeper.train import measure, optim
+from sweeper.train import divergence, measure, optim
+from sweeper.train.update import Update
 from sweeper.train._tf import tf
 from sweeper.train.components import (
     Model,
@@ -63,12 +64,26 @@ def train(cfgs: list[Config]) -> Measurements:
     probe = tuple(tf.constant(part) for part in task.probe())
     program = _program(key, task, model, optimizers, len(cfgs))
     model.runs = len(cfgs)  # a model that traces its runs one by one reads it
-    layer, run, diverged_at, hists = program(params, buffers, data, probe, hp)
+    layer, run, diverged_at, hists, final = program(params, buffers, data, probe, hp)
+    diverged_at = diverged_at.numpy()
+    diverged_in = (
+        divergence.where(
+            Update(task, model, optimizers),
+            final,
+            data,
+            hp,
+            diverged_at[:runs],
+            getattr(model, "layer_names", None),
+        )
+        if (diverged_at[:runs] >= 0).any()
+        else [None] * runs
+    )
     return Measurements(
         steps=key.logged_steps,
         layer={n: layer[n].numpy()[:, :runs] for n in LAYER_METRICS},
         run={n: run[n].numpy()[:, :runs] for n in RUN_METRICS},
-        diverged_at=diverged_at.numpy()[:runs],
+        diverged_at=diverged_at[:runs],
+        diverged_in=diverged_in,
         baseline_loss=task.baseline_loss(),
         started=started,
         histograms={n: values.numpy()[:, :runs] for n, values in hists.items()},
@@ -120,39 +135,16 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
     """
     every = key.log_every or key.steps
     n_logged = key.n_logged - 1  # rows after the first (row 0: the initial step)
-    specs = model.param_specs()
-    param_shapes = [spec.shape for spec in specs]
-    counts = [spec.size for spec in specs]
-
-    def flatten(tensors):
-        """Per-parameter [R, ...] tensors as one [R, P] vector per run."""
-        return tf.concat(
-            [tf.reshape(t, [-1, n]) for t, n in zip(tensors, counts)], axis=1
-        )
-
-    def unflatten(flat):
-        pieces = tf.split(flat, counts, axis=1)
-        return [tf.reshape(p, [-1, *s]) for p, s in zip(pieces, param_shapes)]
+    update = Update(task, model, optimizers)
+    specs, counts = update.specs, update.counts
+    flatten, unflatten = update.flatten, update.unflatten
 
     def step(params, slots, diverged_at, buffers, x, y, t, hp):
         """One SGD-family update of every run: the new state, and what the step saw."""
-        with tf.GradientTape() as tape:
-            tape.watch(params)
-            _, hs, _, new_buffers, _ = model.forward(params, x, buffers)
-            losses = task.loss(task.predict(hs[-1], hp), y)
-            total = tf.reduce_sum(losses)
-        grads = tape.gradient(total, params)
-        clipped = optim.clip(
-            grads, hp["clip_value"], hp["clip_norm"], hp["clip_global_norm"]
-        )
-        # The optimizer sees every parameter of a run as one flat [R, P] vector, and
-        # the finite checks and the keep-or-revert below work on it: elementwise, the
-        # same arithmetic, but one fused kernel each instead of one per tensor, which
-        # is what XLA's compile time grows with.
-        flat_params, flat_grads, flat_clipped = map(flatten, (params, grads, clipped))
-        flat_new, new_slots = optim.mixed_update(
-            optimizers, hp["optimizer"], flat_params, flat_clipped, slots, hp, t
-        )
+        done = update(params, slots, buffers, x, y, t, hp)
+        losses, flat_params = done["losses"], done["flat_params"]
+        flat_grads, flat_new = done["flat_grads"], done["flat_new"]
+        new_slots, new_buffers = done["new_slots"], done["new_buffers"]
         # A run whose loss, gradients or updated state stop being finite keeps its last
         # finite state from then on, so its files stay valid and its neighbours never
         # see its NaNs. (An update can overflow while loss and gradients are finite.)
@@ -169,7 +161,7 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         diverged_at = tf.where(diverges, tf.cast(t, diverged_at.dtype), diverged_at)
         # What the step saw leaves the loop as the flat vectors it made anyway: carrying
         # the per-tensor lists cost a copy of each tensor every step.
-        seen = (flat_params, flat_grads, flat_clipped, losses)
+        seen = (flat_params, flat_grads, done["flat_clipped"], losses)
         return (new_params, new_slots, diverged_at, new_buffers), seen
 
     def measured(seen, state, batch, probe, hp, initial):
@@ -255,13 +247,15 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
             return i + 1, state, logs
 
         state = (params, slots, diverged_at, buffers)
-        _, (_, _, diverged_at, _), logs = tf.while_loop(
+        _, (params, slots, diverged_at, buffers), logs = tf.while_loop(
             lambda i, *_: i <= n_logged, row, (tf.constant(0), state, logs)
         )
         stacked = {n: logs[n].stack() for n in names}
         layer = {n: stacked[n] for n in LAYER_METRICS}
         run = {n: stacked[n] for n in RUN_METRICS}
         hists = {n: stacked[n] for n in names if n in HISTOGRAM_ARRAYS}
-        return layer, run, diverged_at, hists
+        # the final state: a diverged run's is the one its first non-finite step
+        # started from (train/divergence.py replays that step)
+        return layer, run, diverged_at, hists, (params, slots, buffers)
 
     return loop
