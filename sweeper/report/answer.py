@@ -9,11 +9,12 @@ from sweeper.report.numbers import num
 
 SHOWN = 8  # failing settings named in the opening lines; fixes.csv holds them all
 FIXES_SHOWN = 3  # fixes per failing setting in the table
+WORDED = 3  # up to this many failing settings are also told in words
 
 
 def write(doc, runs: pd.DataFrame, changes: pd.DataFrame) -> None:
-    """The answer section: a few sentences, then one table, then the first failing
-    settings in words."""
+    """The answer section: a few sentences, then one table; a few failing settings
+    also in words."""
     table = fixes.settings(runs)
     doc.heading(2, "The answer")
     failing = table[table["verdict"] != "healthy"]
@@ -52,9 +53,8 @@ def write(doc, runs: pd.DataFrame, changes: pd.DataFrame) -> None:
                 ".",
             ]
         )
-    doc.items(
-        [_line(runs, cell, changes, keys) for _, cell in failing.head(3).iterrows()]
-    )
+    if len(failing) <= WORDED:  # more would repeat the table at length
+        doc.items([_line(runs, cell, changes, keys) for _, cell in failing.iterrows()])
 
 
 def _most_fixed(changes: pd.DataFrame, failing: int) -> list:
@@ -132,30 +132,27 @@ def _after(change) -> str:
 
 
 def _table(failing: pd.DataFrame, changes: pd.DataFrame) -> tuple[list, list]:
-    header = ["failing setting", "verdict", "single change that fixes it"]
-    header += ["healthy after", "final loss before → after"]
+    """One row per failing setting: its verdict and its fixes, best first."""
+    header = ["failing setting", "verdict (seeds)"]
+    header += [
+        f"single changes that fix it, best first (healthy seeds; final loss "
+        f"before → after), up to {FIXES_SHOWN}"
+    ]
     rows = []
     for _, cell in failing.iterrows():
         mine = changes[(changes["setting"] == cell["setting"]) & changes["fixes"]]
+        found = [
+            f"{change.change} ({round(change.healthy_share * change.to_seeds)}/"
+            f"{change.to_seeds}; {_losses(change.loss_before, change.loss_after)})"
+            for change in mine.head(FIXES_SHOWN).itertuples()
+        ]
         verdict = f"{cell['verdict']} ({cell['agree']}/{cell['seeds']})"
-        if mine.empty:
-            rows.append([cell["setting"], verdict, "none in this sweep"])
-            rows[-1] += ["", ""]
-            continue
-        for change in mine.head(FIXES_SHOWN).itertuples():
-            healthy = round(change.healthy_share * change.to_seeds)
-            loss = (
-                f"{num(change.loss_before)} → {num(change.loss_after)}"
-                if pd.notna(change.loss_before) and pd.notna(change.loss_after)
-                else "n/a"
-            )
-            rows.append(
-                [
-                    cell["setting"],
-                    verdict,
-                    change.change,
-                    f"{healthy}/{change.to_seeds}",
-                    loss,
-                ]
-            )
+        rows.append(
+            [cell["setting"], verdict, ", ".join(found) or "none in this sweep"]
+        )
     return header, rows
+
+
+def _losses(before: float, after: float) -> str:
+    show = lambda v: num(v) if pd.notna(v) else "n/a"  # noqa: E731
+    return f"{show(before)} → {show(after)}"
