@@ -124,7 +124,12 @@ def _after(change) -> str:
     text = f"healthy in {_seeds(healthy, change['to_seeds'])}"
     recovered = healthy - round(change["steady_share"] * change["to_seeds"])
     if recovered:
-        text += f", {recovered} of them after a signal that started vanishing"
+        which = (
+            "after its signal started vanishing and recovered"
+            if healthy == 1
+            else f"{recovered} of them after a signal that started vanishing"
+        )
+        text += f", {which}"
     before, after = change["loss_before"], change["loss_after"]
     if pd.notna(before) and pd.notna(after):
         text += f", final loss {num(before)} → {num(after)}"
