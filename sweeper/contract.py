@@ -115,3 +115,6 @@ class Measurements:
     histograms: dict = field(default_factory=dict)
     # [R] where a diverged run's first non-finite value appeared (train/divergence.py)
     diverged_in: list = field(default_factory=list)
+    # programs the group compiled and put in the compile cache (0: all were loaded
+    # from it or already in the process); None with the cache off
+    compiled: int | None = None

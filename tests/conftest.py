@@ -11,15 +11,15 @@ from typing import Sequence
 
 import pytest
 
-# XLA's persistent compilation cache for this test session, in every process it
-# starts: most tests train the origin's few programs again in a fresh process, and a
-# cached program skips its compile (the same compiled code: the same bytes out).
-# Set before anything imports TensorFlow; a session of its own, removed at exit.
-_CACHE = tempfile.mkdtemp(prefix="sweeper-test-xla-")
+# sweeper's compile cache (sweeper/train/compile_cache.py) for this test session, in
+# every process it starts: most tests train the origin's few programs again in a
+# fresh process, and a cached program skips its compile (the same compiled code: the
+# same bytes out). A folder of the session's own, not the user's, removed at exit; set
+# before anything imports TensorFlow.
+_CACHE = tempfile.mkdtemp(prefix="sweeper-test-cache-")
 atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
-if "tf_xla_persistent_cache_directory" not in os.environ.get("TF_XLA_FLAGS", ""):
-    flags = os.environ.get("TF_XLA_FLAGS", "")
-    os.environ["TF_XLA_FLAGS"] = f"{flags} --tf_xla_persistent_cache_directory={_CACHE}"
+os.environ["SWEEPER_CACHE_DIR"] = _CACHE
+os.environ.pop("SWEEPER_COMPILE_CACHE", None)
 
 # Long enough for the origin behaviour to show (normal/3 vanishes, xavier fits below
 # 0.01), short enough for CI: compile time, not steps, dominates a run.

@@ -152,6 +152,7 @@ def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
                 result.started, timezone.utc
             ).isoformat(timespec="seconds"),
             "group_seconds": result.seconds,
+            "compiled": result.compiled,
             "group_size": outcome.size,
             "write_seconds": time.perf_counter() - start,
         },

@@ -11,15 +11,19 @@ in a group of other optimizers than alone, and chaotic runs then drift apart. Wi
 it every float32 op rounds once, as numpy and eager TensorFlow do, and a run's numbers
 are the same bits in every program it can be part of (tests/test_engine.py). It must be
 set before XLA first reads its flags; an `xla_cpu_max_isa` of the user's own wins.
+The persistent compile cache (train/compile_cache.py) is set up there too.
 """
 
 import os
 import sys
 
+from sweeper.train import compile_cache
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _XLA_FLAGS = os.environ.get("XLA_FLAGS", "")
 if "xla_cpu_max_isa" not in _XLA_FLAGS:
     os.environ["XLA_FLAGS"] = f"{_XLA_FLAGS} --xla_cpu_max_isa=AVX".strip()
+compile_cache.enable()  # after the flags it is keyed by, before TensorFlow reads them
 
 
 def _import_quietly():

@@ -21,7 +21,7 @@ from sweeper.contract import (
     Measurements,
     ProgramKey,
 )
-from sweeper.train import divergence, measure, optim
+from sweeper.train import compile_cache, divergence, measure, optim
 from sweeper.train.update import Update
 from sweeper.train._tf import tf
 from sweeper.train.components import (
@@ -64,7 +64,17 @@ def train(cfgs: list[Config]) -> Measurements:
     probe = tuple(tf.constant(part) for part in task.probe())
     program = _program(key, task, model, optimizers, len(cfgs))
     model.runs = len(cfgs)  # a model that traces its runs one by one reads it
-    layer, run, diverged_at, hists, final = program(params, buffers, data, probe, hp)
+    try:
+        outputs = program(params, buffers, data, probe, hp)
+    except tf.errors.InvalidArgumentError as exc:
+        if not compile_cache.is_cache_error(exc):
+            raise
+        compile_cache.distrust(str(exc).strip().splitlines()[0])
+        _PROGRAMS.clear()  # a new trace is a new program to look up
+        program = _program(key, task, model, optimizers, len(cfgs))
+        outputs = program(params, buffers, data, probe, hp)
+    compiled = compile_cache.publish() if compile_cache.enable() else None
+    layer, run, diverged_at, hists, final = outputs
     diverged_at = diverged_at.numpy()
     diverged_in = (
         divergence.where(
@@ -84,6 +94,7 @@ def train(cfgs: list[Config]) -> Measurements:
         run={n: run[n].numpy()[:, :runs] for n in RUN_METRICS},
         diverged_at=diverged_at[:runs],
         diverged_in=diverged_in,
+        compiled=compiled,
         baseline_loss=task.baseline_loss(),
         started=started,
         histograms={n: values.numpy()[:, :runs] for n, values in hists.items()},

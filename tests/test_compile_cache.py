@@ -1,0 +1,127 @@
+"""The persistent compile cache (sweeper/train/compile_cache.py): entries are checked
+before they are read, the folder stays bounded, and a repeated sweep compiles nothing
+and writes the same bytes as one without the cache."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from sweeper.train import cache_entry, compile_cache
+
+
+def _varint(value: int) -> bytes:
+    out = b""
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out += bytes([byte | (0x80 if value else 0)])
+        if not value:
+            return out
+
+
+def _field(number: int, payload) -> bytes:
+    """One protocol buffer field: a varint for an int, length-delimited for bytes."""
+    if isinstance(payload, int):
+        return _varint(number << 3) + _varint(payload)
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+SIGNATURE, CLUSTER = 13480813908807058931, 17979667085750587758  # 64-bit, as TF's
+KEY = _field(1, SIGNATURE) + _field(2, CLUSTER) + _field(3, b"XLA_CPU_JIT")
+ENTRY = _field(1, KEY) + _field(2, b"\x0a\x03hlo") + _field(3, b"\x7fELF...")
+NAME = f"xla_compile_cache__{SIGNATURE}__{CLUSTER}__XLA_CPU_JIT.pb"
+
+
+@pytest.mark.parametrize(
+    "name, data, problem",
+    [
+        (NAME, ENTRY, None),
+        (NAME, ENTRY[:-1], "not a whole protocol buffer"),
+        (NAME.replace(str(CLUSTER), "1"), ENTRY, "its key names another entry"),
+        (NAME, _field(1, KEY) + _field(2, b"hlo"), "no key, HLO module or executable"),
+        (NAME, b"\xff" * 40, "not a whole protocol buffer"),
+        (NAME, b"", "no key, HLO module or executable"),
+    ],
+    ids=["sound", "truncated", "renamed", "no-executable", "garbage", "empty"],
+)
+def test_an_entry_is_read_only_when_whole_and_named_by_its_key(name, data, problem):
+    found = cache_entry.entry_problem(name, data)
+    assert (found is None) if problem is None else problem in found
+
+
+def test_the_shared_folder_keeps_to_its_bound_newest_first(tmp_path, monkeypatch):
+    monkeypatch.setenv(compile_cache.LIMIT, str(3 * 1000 / 2**20))  # 3,000 bytes
+    now = time.time()
+    for age in range(5):  # five entries of 1,000 bytes, entry-4 the oldest
+        entry = tmp_path / f"entry-{age}.pb"
+        entry.write_bytes(b"x" * 1000)
+        os.utime(entry, (now - age * 60, now - age * 60))
+    compile_cache.prune(tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("*.pb")) == [
+        "entry-0.pb",
+        "entry-1.pb",
+        "entry-2.pb",
+    ]
+
+
+def test_folders_of_processes_that_are_gone_are_removed(tmp_path):
+    gone = tmp_path / f"{compile_cache.PRIVATE}{2**22 + 12345}-abc"  # no such pid
+    mine = tmp_path / f"{compile_cache.PRIVATE}{os.getpid()}-abc"
+    for folder in (gone, mine):
+        folder.mkdir()
+        (folder / "x.pb").write_bytes(b"x")
+        os.utime(folder, (time.time() - 3600, time.time() - 3600))
+    compile_cache._remove_stale(tmp_path)
+    assert not gone.exists() and mine.exists()
+
+
+def _sweep(folder, cache, *extra, cache_on: bool = True):
+    env = {**os.environ, compile_cache.FOLDER: str(cache)}
+    env[compile_cache.SWITCH] = "on" if cache_on else "off"
+    grid = ["init=normal,xavier", "depth=2,3", "steps=200", "log_every=50"]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sweeper",
+            "-m",
+            *grid,
+            *extra,
+            f"hydra.sweep.dir={folder}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    compiled = [
+        json.loads((folder / str(job) / "run.json").read_text())["timings"]["compiled"]
+        for job in range(4)
+    ]
+    metrics = [(folder / str(job) / "metrics.csv").read_bytes() for job in range(4)]
+    return compiled, metrics, done.stderr
+
+
+@pytest.mark.slow
+def test_a_repeated_sweep_compiles_nothing_and_a_bad_entry_is_ignored(tmp_path):
+    cache = tmp_path / "cache"
+    off, plain, _ = _sweep(tmp_path / "off", cache, cache_on=False)
+    assert off == [None] * 4 and not cache.exists()  # off: no folder, nothing recorded
+    cold, first, _ = _sweep(tmp_path / "cold", cache)
+    assert cold == [1] * 4  # each run's group (one per depth) compiled its program
+    warm, second, _ = _sweep(tmp_path / "warm", cache)
+    assert warm == [0] * 4  # every program loaded from the cache
+    assert first == second == plain  # the same bytes with the cache, or without
+    [shared] = cache.iterdir()
+    entries = sorted(shared.glob("*.pb"))
+    assert len(entries) == 2
+    entries[0].write_bytes(entries[0].read_bytes()[:-10])  # truncated
+    (shared / NAME).write_bytes(b"not a compiled program")  # foreign
+    again, third, stderr = _sweep(tmp_path / "again", cache)
+    assert "compile cache entry" in stderr and "ignored" in stderr
+    assert sorted(again) == [0, 0, 1, 1]  # the truncated one's group compiled anew
+    assert third == plain
