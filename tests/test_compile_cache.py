@@ -2,11 +2,13 @@
 before they are read, the folder stays bounded, and a repeated sweep compiles nothing
 and writes the same bytes as one without the cache."""
 
+import io
 import json
 import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -125,3 +127,34 @@ def test_a_repeated_sweep_compiles_nothing_and_a_bad_entry_is_ignored(tmp_path):
     assert "compile cache entry" in stderr and "ignored" in stderr
     assert sorted(again) == [0, 0, 1, 1]  # the truncated one's group compiled anew
     assert third == plain
+
+
+def _swap_programs(keep_key: Path, take_program: Path) -> None:
+    """Give `keep_key`'s entry the HLO and executable of `take_program`'s, under its
+    own key: a file every check before TensorFlow's own finds sound."""
+    from sweeper.train.cache_entry import (
+        _fields,
+    )  # scaffolding: the parse is tested above
+
+    def read(path):
+        data = path.read_bytes()
+        fields = _fields(io.BytesIO(data), len(data), keep=(1, 2, 3))
+        return fields
+
+    key, program = read(keep_key), read(take_program)
+    keep_key.write_bytes(
+        _field(1, key[1]) + _field(2, program[2]) + _field(3, program[3])
+    )
+
+
+@pytest.mark.slow
+def test_an_entry_whose_program_is_another_is_refused_and_removed(tmp_path):
+    cache = tmp_path / "cache"
+    _, plain, _ = _sweep(tmp_path / "cold", cache)
+    [shared] = cache.iterdir()
+    first, second = sorted(shared.glob("*.pb"))
+    _swap_programs(first, second)
+    assert cache_entry.entry_problem(first.name, first.read_bytes()) is None
+    compiled, metrics, stderr = _sweep(tmp_path / "swapped", cache)
+    assert "did not match its program" in stderr, stderr[-2000:]
+    assert metrics == plain  # never the other program's numbers
