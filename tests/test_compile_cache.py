@@ -158,3 +158,24 @@ def test_an_entry_whose_program_is_another_is_refused_and_removed(tmp_path):
     compiled, metrics, stderr = _sweep(tmp_path / "swapped", cache)
     assert "did not match its program" in stderr, stderr[-2000:]
     assert metrics == plain  # never the other program's numbers
+
+
+def test_a_child_process_gets_a_folder_of_its_own(tmp_path):
+    """A sweep started from a process that enabled the cache (a test session, a
+    notebook) inherits its TF_XLA_FLAGS; it must not write its parent's folder."""
+    code = (
+        "import os; from sweeper.train import compile_cache as c; "
+        "print(c.enable()); print(os.environ['TF_XLA_FLAGS'])"
+    )
+    env = {**os.environ, compile_cache.FOLDER: str(tmp_path)}
+    env.pop(compile_cache.SWITCH, None)
+    parent = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    ).stdout.split()
+    env["TF_XLA_FLAGS"] = parent[1]
+    env[compile_cache.OWNED] = parent[0]
+    child = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    ).stdout.split()
+    assert child[0] != parent[0] and Path(child[0]).parent == Path(parent[0]).parent
+    assert child[1:] == [f"{compile_cache.FLAG}={child[0]}"]

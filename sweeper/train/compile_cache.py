@@ -34,6 +34,7 @@ LIMIT = "SWEEPER_CACHE_MB"  # the shared folder's size bound, default DEFAULT_MB
 DEFAULT_MB = 2048
 FLAG = "--tf_xla_persistent_cache_directory"
 PRIVATE = ".proc-"  # private folders: .proc-<pid>-<random>, inside the shared one
+OWNED = "SWEEPER_CACHE_PRIVATE"  # the private folder this process put in TF_XLA_FLAGS
 
 _state: dict = {}  # "shared", "private", "known" (entry names seen) once enabled
 
@@ -78,6 +79,7 @@ def enable() -> Path | None:
     when the cache is off or the user set XLA's cache folder themselves."""
     if _state or os.environ.get(SWITCH, "").lower() in ("0", "off", "false", "no"):
         return _state.get("private")
+    _forget_inherited()
     if FLAG in os.environ.get("TF_XLA_FLAGS", ""):
         return None  # the user's own cache folder: theirs to manage
     if "tensorflow" in sys.modules:
@@ -98,9 +100,20 @@ def enable() -> Path | None:
         return None
     flags = os.environ.get("TF_XLA_FLAGS", "")
     os.environ["TF_XLA_FLAGS"] = f"{flags} {FLAG}={private}".strip()
+    os.environ[OWNED] = str(private)
     _state.update(shared=shared, private=private, known=known)
     atexit.register(close)
     return private
+
+
+def _forget_inherited() -> None:
+    """A child of a process that enabled the cache inherits its TF_XLA_FLAGS: take
+    the parent's private folder out of them (the child gets its own)."""
+    owned = os.environ.pop(OWNED, None)
+    if owned:
+        token = f"{FLAG}={owned}"
+        flags = os.environ.get("TF_XLA_FLAGS", "").split()
+        os.environ["TF_XLA_FLAGS"] = " ".join(f for f in flags if f != token)
 
 
 def publish() -> int:
@@ -143,6 +156,7 @@ def distrust(reason: str) -> None:
     if not _state:
         return
     _warn(f"a compile cache entry did not match its program ({reason}); removed")
+    _state["known"].clear()  # what TensorFlow writes anew is published anew
     for entry in _state["private"].glob("*.pb"):
         for path in (entry, _state["shared"] / entry.name):
             try:
