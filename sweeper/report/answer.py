@@ -7,7 +7,7 @@ from sweeper.report import fixes
 from sweeper.report.analysis import cli_text
 from sweeper.report.numbers import num
 
-SHOWN = 8  # failing settings named in the opening lines; fixes.csv holds them all
+SHOWN = 8  # failing settings in the answer table; fixes.csv holds them all
 FIXES_SHOWN = 3  # fixes per failing setting in the table
 WORDED = 3  # up to this many failing settings are also told in words
 
