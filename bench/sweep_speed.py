@@ -8,6 +8,9 @@ timed from process start to exit (the report is written just before exit). (c) a
 train a subset of the same grid's runs with plain TF2 loops in one subprocess, as a
 Hydra basic sweep of a typical training script would (TF imported once, each job
 builds its own variables, optimizer and loop), and are extrapolated to the whole grid.
+Each sweeper row starts with an empty compile cache of its own (SWEEPER_CACHE_DIR),
+except (f), which repeats (b) with the cache (b) filled; (g) is a bare
+`python -c "import tensorflow"`, the floor of any sweep's wall time.
 Times are wall seconds from `time.perf_counter`.
 """
 
@@ -96,13 +99,15 @@ def wait_for_quiet(limit: float) -> float:
     return time.perf_counter() - start
 
 
-def measure(cmd: list[str], log: Path) -> dict:
+def measure(cmd: list[str], log: Path, env: dict | None = None) -> dict:
     """Run `cmd` under /usr/bin/time -v: wall seconds, peak RSS (largest process and
     sampled tree sum, MB), other processes' share of the CPUs, its stdout's end."""
     peak, stop = [0.0], threading.Event()
     busy, start = busy_cpu_seconds(), time.perf_counter()
     with open(log, "w") as out, open(log.with_suffix(".err"), "w") as err:
-        proc = subprocess.Popen(["/usr/bin/time", "-v", *cmd], stdout=out, stderr=err)
+        proc = subprocess.Popen(
+            ["/usr/bin/time", "-v", *cmd], stdout=out, stderr=err, env=env
+        )
 
         def sample() -> None:
             while not stop.wait(0.2):  # seconds between samples
@@ -127,7 +132,7 @@ def measure(cmd: list[str], log: Path) -> dict:
         "max_mb": field("Maximum resident set size") / 1024,  # reported in kB
         "sum_mb": peak[0],
         "others": max(busy - ours, 0.0) / (wall * os.cpu_count()),
-        "last": log.read_text().splitlines()[-1],
+        "last": (log.read_text().splitlines() or [""])[-1],
     }
 
 
@@ -273,6 +278,15 @@ def bench_grid(name: str, args: argparse.Namespace, tmp: Path) -> list[dict]:
             f"hydra.sweep.dir={tmp}/e",
         ],
     }
+    # (b) again with the compile cache (b) filled: a repeated sweep; and TensorFlow's
+    # import alone, what no sweep can beat. Every other sweeper row starts cold, with
+    # an empty compile cache of its own.
+    cmds["(f) (b) repeated (compile cache warm)"] = [*sweep, f"hydra.sweep.dir={tmp}/f"]
+    cmds["(g) python -c 'import tensorflow'"] = [py, "-c", "import tensorflow"]
+    caches = {label: tmp / f"cache-{label[1]}" for label in cmds}
+    caches["(f) (b) repeated (compile cache warm)"] = caches[
+        "(b) batched launcher (the default)"
+    ]
     print(f"\n== grid `{name}`: {runs} runs x {STEPS:,} steps: {' '.join(grid)} ==")
     rows, losses = [], {}
     for label, cmd in cmds.items():
@@ -282,7 +296,8 @@ def bench_grid(name: str, args: argparse.Namespace, tmp: Path) -> list[dict]:
             print(f"  (CPUs still busy after {waited:.0f} s: measured anyway)")
         elif waited > 2.5:
             print(f"  (waited {waited:.0f} s for quiet CPUs)")
-        res = measure(cmd, tmp / f"{label[1]}.log")
+        env = {**os.environ, "SWEEPER_CACHE_DIR": str(caches[label])}
+        res = measure(cmd, tmp / f"{label[1]}.log", env)
         if label[1] in "cd":
             losses[label[1]] = [r["probe_loss"] for r in json.loads(res["last"])]
             res["wall"], note = extrapolate(res, runs, n_steps)
@@ -297,6 +312,13 @@ def bench_grid(name: str, args: argparse.Namespace, tmp: Path) -> list[dict]:
         method, *rest = cells(row)
         print(f"{method:<44}" + "".join(f"{c:>12}" for c in rest))
     print("batched x: batched run-steps/s over the row's (> 1 = batched is faster).")
+    wall = {row["method"][1]: row["wall"] for row in rows}
+    cold, warm = wall["b"] / wall["g"], wall["f"] / wall["g"]
+    print(
+        f"Against a bare TensorFlow import ({wall['g']:.1f} s): (b) cold {cold:.2f}x, "
+        f"(f) warm {warm:.2f}x. (b) is {wall['d'] / wall['b']:.1f}x faster than (d) "
+        f"tf.function-per-step and {wall['c'] / wall['b']:.0f}x than (c) eager."
+    )
     print("The extrapolated rows' RSS and others are those of their measured subset.")
     if n_steps % 100 == 0:  # sweeper logs every 100 steps (the default log_every)
         print(f"Same computation? Probe loss after {n_steps:,} updates,")
