@@ -51,6 +51,7 @@ def test_the_failure_heatmaps_count_each_kind_per_cell(injected):
     }
 
 
+@pytest.mark.slow  # a whole report of 18 runs
 def test_the_report_lists_every_failed_and_diverged_run(injected):
     folder, truth = injected
     build.build(folder)
