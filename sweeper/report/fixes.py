@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from sweeper.record import files
-from sweeper.record import verdict as rules
 from sweeper.report import analysis, plots, stories
 from sweeper.report.stories import commonest
 
@@ -83,15 +82,8 @@ def settings(runs: pd.DataFrame) -> pd.DataFrame:
 def _steady(group: pd.DataFrame) -> pd.Series:
     """Runs healthy from initialization on: not a signal that started vanishing and
     recovered (which another seed, or fewer steps, may not)."""
-    t = stories.thresholds(group)
-    figures = group[["signal_decades", "signal_decades_early"]]
-    started = [
-        rules.started_vanishing(
-            {k: None if pd.isna(v) else v for k, v in row.items()}, t
-        )
-        for row in figures.to_dict("records")
-    ]
-    return (group["verdict"] == "healthy") & ~np.array(started, bool)
+    started = stories.started_vanishing(group, stories.thresholds(group))
+    return (group["verdict"] == "healthy") & ~started
 
 
 def _median(values) -> float:

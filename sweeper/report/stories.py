@@ -105,13 +105,7 @@ def _physics(group: pd.DataFrame, verdict: str) -> list[str]:
         )
     early = _decades(group, "signal_decades_early")
     late = _decades(group, "signal_decades_late")
-    started = np.array(
-        [
-            rules.started_vanishing({"signal_decades": a, "signal_decades_early": b}, t)
-            for a, b in zip(init, early)
-        ],
-        dtype=bool,
-    )
+    started = started_vanishing(group, t)
     recovered = started & ~group["vanishing"].to_numpy(bool)
     if verdict == "vanishing":
         clauses.append(f"{_signed(late)} decades over the last tenth of training")
@@ -157,6 +151,20 @@ def _outcome(group: pd.DataFrame, verdict: str) -> str:
         text += f", output spread {spread(group['out_spread'])}"
     baseline = num(float(group["baseline_loss"].median()))
     return text + f", against {baseline} for the best constant"
+
+
+def started_vanishing(group: pd.DataFrame, t: VerdictConfig) -> np.ndarray:
+    """Per run, whether its signal was vanishing at initialization and early on
+    (record.verdict.started_vanishing), from the runs table's figures."""
+    init = _decades(group, "signal_decades")
+    early = _decades(group, "signal_decades_early")
+    return np.array(
+        [
+            rules.started_vanishing({"signal_decades": a, "signal_decades_early": b}, t)
+            for a, b in zip(init, early)
+        ],
+        dtype=bool,
+    )
 
 
 def _decades(group: pd.DataFrame, column: str) -> np.ndarray:
