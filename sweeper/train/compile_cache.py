@@ -106,6 +106,11 @@ def enable() -> Path | None:
     return private
 
 
+def active() -> bool:
+    """Whether this process has its cache folder (`enable` gave it one)."""
+    return bool(_state)
+
+
 def _forget_inherited() -> None:
     """A child of a process that enabled the cache inherits its TF_XLA_FLAGS: take
     the parent's private folder out of them (the child gets its own)."""

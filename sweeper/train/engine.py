@@ -73,7 +73,7 @@ def train(cfgs: list[Config]) -> Measurements:
         _PROGRAMS.clear()  # a new trace is a new program to look up
         program = _program(key, task, model, optimizers, len(cfgs))
         outputs = program(params, buffers, data, probe, hp)
-    compiled = compile_cache.publish() if compile_cache.enable() else None
+    compiled = compile_cache.publish() if compile_cache.active() else None
     layer, run, diverged_at, hists, final = outputs
     diverged_at = diverged_at.numpy()
     diverged_in = (
