@@ -11,6 +11,7 @@ from typing import Callable, Optional, Protocol
 from sweeper.config.schema import Config
 from sweeper.sweep.jobs import Outcome, train_group
 from sweeper.sweep.pool import Pool
+from sweeper.train import lean
 from sweeper.sweep.ray_runtime import connect
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class LocalBackend:
     def prepare(self) -> None:
         """Start the workers now: their TensorFlow import then overlaps the parent's
         set-up and the composition of every job's config."""
-        self.pool = self.pool or Pool(self.workers, warm="sweeper.train.engine")
+        self.pool = self.pool or Pool(self.workers, warm=lean.engine)
 
     def open(self) -> int:
         self.prepare()  # again for a second batch of a sweep

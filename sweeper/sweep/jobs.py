@@ -77,8 +77,9 @@ def train_group(cfgs: list[Config]) -> list[Outcome]:
 
     The task a worker process (or a Ray worker) runs for a group.
     """
-    from sweeper.train import engine  # TensorFlow loads here, in the training process
+    from sweeper.train import lean
 
+    engine = lean.engine()  # TensorFlow loads here, in the training process
     try:
         result = engine.train(cfgs)
     except Exception:

@@ -5,23 +5,23 @@ future fails), which would turn one killed worker into a lost sweep. Here the pa
 hands each worker one item at a time over its own pipe, so it always knows which item
 a dead worker held: it records that item as failed and starts a replacement.
 
-Workers start when the pool is made and import `warm` (TensorFlow) at once, so
+Workers start when the pool is made and call `warm` (importing TensorFlow) at once, so
 that import overlaps whatever the parent does before it has work to hand out.
 """
 
 import ctypes
-import importlib
 import os
 import signal
 import traceback
 from multiprocessing import get_context
+from typing import Callable
 from multiprocessing.connection import wait
 
 
 class Pool:
     """Up to `workers` spawned processes; `run` hands them items, `close` ends them."""
 
-    def __init__(self, workers: int, warm: str | None = None):
+    def __init__(self, workers: int, warm: Callable | None = None):
         # spawn, not fork: a forked child of a process that loaded TensorFlow can hang.
         self._context = get_context("spawn")
         self.workers = workers
@@ -130,11 +130,11 @@ def die_with_parent(parent: int) -> None:
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
-def _serve(conn, warm: str | None, parent: int) -> None:
+def _serve(conn, warm: Callable | None, parent: int) -> None:
     """Worker side: run (task, item) pairs as they come, send back (ok, result)."""
     die_with_parent(parent)
     if warm:
-        importlib.import_module(warm)
+        warm()
     while (message := conn.recv()) is not None:
         task, item = message
         try:

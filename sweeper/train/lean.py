@@ -1,0 +1,40 @@
+"""The training engine for a process sweeper starts to train: TensorFlow, lean.
+
+TensorFlow imports Keras whole, and Keras imports scikit-learn, matplotlib, IPython
+and pandas when it finds them, for what a process that only trains sweeper's groups
+never uses: its scikit-learn wrappers, image galleries, notebook editing of saved
+files and DataFrame inputs. Each is one of Keras' optional imports (`try: import ...
+except ImportError`), so while TensorFlow loads they are made unimportable, and are
+importable again once it has: about half of the import's time (NOTES.md). A module
+already imported is left as it is, and nothing changes once TensorFlow is loaded.
+Only for sweeper's own training processes (its workers, Ray's tasks, a basic
+launcher's jobs), never in a user's process that imports sweeper.keras: there Keras
+must see the user's pandas.
+"""
+
+import sys
+from contextlib import contextmanager
+
+OPTIONAL = ("sklearn", "matplotlib", "IPython", "pandas")
+
+
+def engine():
+    """sweeper.train.engine, TensorFlow imported without Keras' optional modules."""
+    if "tensorflow" in sys.modules:
+        from sweeper.train import engine
+    else:
+        with _unimportable([name for name in OPTIONAL if name not in sys.modules]):
+            from sweeper.train import engine
+    return engine
+
+
+@contextmanager
+def _unimportable(names: list[str]):
+    for name in names:
+        sys.modules[name] = None  # `import name` now raises ImportError
+    try:
+        yield
+    finally:
+        for name in names:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
