@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from sweeper.sweep.pool import Pool
+
 # The parent hands its two workers an item each that keeps them busy (as training
 # does: not waiting on their pipe, where they would see the parent go).
 PARENT = """
@@ -71,3 +73,33 @@ def test_nothing_of_a_sweep_outlives_its_command(tmp_path):
     # Workers, figure processes and multiprocessing's resource tracker are all
     # ended (and reaped) before the command returns, not a moment after.
     assert _group_members(command.pid) == []
+
+
+def test_a_worker_gets_its_next_item_while_the_parent_still_has_work():
+    """The parent's own work (writing a group's jobs) is done in pieces between its
+    workers' news: a worker that ends an item never waits for the rest of it."""
+    pool = Pool(2)
+    work: list = []  # the parent's pieces of work, as `finished` queues them
+    queued_when_started: dict = {}
+
+    def finished(index: int, _) -> None:
+        if index == 0:
+            work.extend([0.05] * 30)  # 1.5 s of the parent's own work
+
+    def between() -> bool:
+        if not work:
+            return False
+        time.sleep(work.pop())
+        return True
+
+    def started(index: int) -> None:
+        queued_when_started[index] = len(work)
+
+    try:
+        # item 0 ends first (0.2 s); item 1 (0.8 s) ends while 1.5 s of work waits
+        pool.run(time.sleep, [0.2, 0.8, 0.1, 0.1], finished, print, started, between)
+    finally:
+        pool.close()
+    assert queued_when_started[3] > 0  # handed out before the parent's work was done
+    assert len(work) < 30  # which went on between the workers' news (the rest is
+    # the caller's to finish: sweep/loop.py writes the last jobs after `run`)

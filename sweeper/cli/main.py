@@ -20,7 +20,7 @@ from sweeper.config.checks import ConfigError, stop
 from sweeper.record.files import read_run
 from sweeper.record.verdict import objective
 from sweeper.sweep.jobs import run_job
-from sweeper.sweep.pool import end_helpers
+from sweeper.sweep.pool import close_early, end_helpers
 
 CONF = "pkg://sweeper.conf"  # conf/, installed inside the package
 
@@ -73,6 +73,7 @@ def main() -> None:
     except KeyboardInterrupt:  # outside the launcher's own handling: one line too
         print("sweeper: interrupted; the runs written so far are kept", file=sys.stderr)
         sys.exit(130)
+    close_early()  # workers started for a launcher that did not take them
     end_helpers()  # nothing of the sweep outlives the command
     # Nothing is freed from here on: spare the interpreter's last collection over every
     # object still alive.

@@ -10,13 +10,14 @@ from typing import Callable, Optional, Protocol
 
 from sweeper.config.schema import Config
 from sweeper.sweep.jobs import Outcome, train_group
-from sweeper.sweep.pool import Pool
+from sweeper.sweep.pool import Pool, take_early
 from sweeper.train import lean
 from sweeper.sweep.ray_runtime import connect
 
 log = logging.getLogger(__name__)
 Finished = Callable[[int, list], None]  # (a group's index, its runs' outcomes)
 Started = Callable[[int], None]  # (the index of a group handed to a worker)
+Between = Callable[[], bool]  # a piece of this process's own work: was there any?
 
 
 class Backend(Protocol):
@@ -27,10 +28,15 @@ class Backend(Protocol):
         """Be ready to train; return how many groups train at once."""
 
     def train(
-        self, cfgs: list[Config], groups: list, finished: Finished, started: Started
+        self,
+        cfgs: list[Config],
+        groups: list,
+        finished: Finished,
+        started: Started,
+        between: Between,
     ) -> None:
         """Train `groups` (lists of indices into `cfgs`): `started` as a worker takes
-        one, `finished` as each ends."""
+        one, `finished` as each ends, `between` while no group has news."""
 
     def close(self) -> None:
         """Release the workers."""
@@ -46,20 +52,20 @@ class LocalBackend:
     def prepare(self) -> None:
         """Start the workers now: their TensorFlow import then overlaps the parent's
         set-up and the composition of every job's config."""
-        self.pool = self.pool or Pool(self.workers, warm=lean.engine)
+        if self.pool is None:
+            early = take_early(self.workers, lean.engine)
+            self.pool = early or Pool(self.workers, warm=lean.engine)
 
     def open(self) -> int:
         self.prepare()  # again for a second batch of a sweep
         return self.workers
 
-    def train(
-        self, cfgs: list[Config], groups: list, finished: Finished, started: Started
-    ) -> None:
+    def train(self, cfgs, groups, finished, started, between) -> None:
         def failed(index: int, error: str) -> None:
             finished(index, [Outcome(None, error=error)] * len(groups[index]))
 
         items = [[cfgs[i] for i in group] for group in groups]
-        self.pool.run(train_group, items, finished, failed, started)
+        self.pool.run(train_group, items, finished, failed, started, between)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -93,9 +99,7 @@ class RayBackend:
         log.info(f"Training groups on Ray {where} with {cpus} CPUs")
         return self.workers or cpus  # by default every CPU of the cluster gets a group
 
-    def train(
-        self, cfgs: list[Config], groups: list, finished: Finished, started: Started
-    ) -> None:
+    def train(self, cfgs, groups, finished, started, between) -> None:
         if self.address is not None and (modules := _user_modules(cfgs)):
             # A cluster's nodes may not share this machine's files: the user's Keras
             # module travels with the job (Ray's py_modules), which only a job's
@@ -109,7 +113,10 @@ class RayBackend:
             pending[task.remote([cfgs[i] for i in group])] = index
             started(index)  # handed to Ray, which runs as many as it has CPUs
         while pending:
-            [ready], _ = ray.wait(list(pending), num_returns=1)
+            news, _ = ray.wait(list(pending), num_returns=1, timeout=0)
+            if not news and between():
+                continue
+            [ready], _ = (news, None) if news else ray.wait(list(pending))
             index = pending.pop(ready)
             try:
                 outcomes = ray.get(ready)

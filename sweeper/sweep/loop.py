@@ -7,6 +7,7 @@ for what it does once a job's files are written.
 import importlib
 import logging
 import threading
+from collections import deque
 from typing import Callable
 
 from sweeper.sweep.backends import Backend
@@ -40,15 +41,30 @@ def run(
     costs = [seconds([cfgs[i] for i in group]) for group in groups]
     progress = Progress(costs, [len(g) for g in groups], done=len(jobs) - len(todo))
 
+    # A group's jobs are written one at a time while no worker has news (Hydra's
+    # bookkeeping of a job is tens of ms, of a group seconds): a worker that ends its
+    # group never waits for this process to write the one before.
+    unwritten: deque = deque()  # (job index, outcome)
+
     def finished(group: int, outcomes: list) -> None:
-        for index, outcome in zip(groups[group], outcomes):
-            write(jobs[todo[index]], outcome)
-            written(todo[index])
+        unwritten.extend(zip((todo[i] for i in groups[group]), outcomes))
         progress.finished_group(group)
+
+    def write_one() -> bool:
+        if not unwritten:
+            return False
+        index, outcome = unwritten.popleft()
+        write(jobs[index], outcome)
+        written(index)
+        return True
 
     # The report's imports (pandas, matplotlib, seaborn) load while the workers train,
     # when this process would only wait for them.
     threading.Thread(
         target=importlib.import_module, args=(REPORT,), daemon=True
     ).start()
-    backend.train(cfgs, groups, finished, progress.started)
+    try:
+        backend.train(cfgs, groups, finished, progress.started, write_one)
+    finally:  # trained is kept, also when the sweep is interrupted
+        while write_one():
+            pass

@@ -48,12 +48,17 @@ class Pool:
         child.close()
         return conn, process
 
-    def run(self, task, items: list, finished, failed, started=None) -> None:
+    def run(
+        self, task, items: list, finished, failed, started=None, between=None
+    ) -> None:
         """Call `task(item)` for every item on the pool's processes.
 
         `finished(index, result)` or `failed(index, message)` is called in this process
         as each item ends, in completion order, and `started(index)` as a worker takes
-        one. A worker that dies is replaced.
+        one. A worker that dies is replaced. `between()` is one small piece of the
+        caller's own work, done while no worker has news; it returns whether it found
+        any: so a worker that ends an item gets the next at once, however much the
+        caller has to do with the results.
         """
         todo = list(range(len(items)))[::-1]
         busy = self._busy  # connection -> [process, index of the item it holds]
@@ -74,7 +79,10 @@ class Pool:
                 busy[conn] = [process, None]
                 give(conn)
             sentinels = {process.sentinel: conn for conn, (process, _) in busy.items()}
-            for ready in wait([*busy, *sentinels]):
+            news = wait([*busy, *sentinels], timeout=0) if between else []
+            if not news and not (between and between()):
+                news = wait([*busy, *sentinels])
+            for ready in news:
                 conn = sentinels.get(ready, ready)
                 if conn not in busy:
                     continue  # its pipe and its sentinel were both ready: handled once
@@ -115,6 +123,28 @@ class Pool:
         self._idle = []
 
 
+_early: list = []  # a pool started before the launcher was known (cli/early.py)
+
+
+def start_early(workers: int, warm: Callable) -> None:
+    """Start a pool now, for a launcher to `take_early` later."""
+    if not _early:
+        _early.append(Pool(workers, warm))
+
+
+def take_early(workers: int, warm: Callable) -> Pool | None:
+    """The pool `start_early` started, if it has these workers and this warm-up; one
+    that is not taken ends with the command (`close_early`)."""
+    if _early and _early[0].workers == workers and _early[0]._warm is warm:
+        return _early.pop()
+    return None
+
+
+def close_early() -> None:
+    while _early:
+        _early.pop().close()
+
+
 def die_with_parent(parent: int) -> None:
     """End this process when `parent` ends, even by SIGKILL (Linux's parent-death
     signal): a worker must not train on, or hold the sweep's lock, for no one."""
@@ -128,11 +158,13 @@ def die_with_parent(parent: int) -> None:
 
 
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+NICE = 5
 
 
 def _serve(conn, warm: Callable | None, parent: int) -> None:
     """Worker side: run (task, item) pairs as they come, send back (ok, result)."""
     die_with_parent(parent)
+    os.nice(NICE)
     if warm:
         warm()
     while (message := conn.recv()) is not None:
