@@ -9,13 +9,14 @@ import io
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from collections.abc import Collection
 from multiprocessing import get_context
 from pathlib import Path
 
-import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from sweeper.record import files, lock
 from sweeper.sweep.pool import die_with_parent
@@ -25,6 +26,7 @@ from sweeper.report.document import Document
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 DPI = 110
+MINOR_SPAN = 1e3  # a log axis over more than 3 decades has no minor ticks
 
 
 class NoRunsError(ValueError):
@@ -50,8 +52,10 @@ def build(folder: Path, jobs: Collection[str] | None = None) -> Path:
     metrics = analysis.load_metrics(folder, runs)
     doc = Document(folder)
     left_out = stale_jobs(folder, jobs)
-    drawn = _figures(folder, runs, metrics)
-    narrative.write(doc, runs, incomplete, metrics, drawn, left_out, changes)
+    drawings = figures.drawings(runs, metrics)
+    drawn = [(name, caption) for name, caption, _, _ in drawings]  # report order
+    with _drawing([(folder / name, draw, n) for name, _, draw, n in drawings]):
+        narrative.write(doc, runs, incomplete, metrics, drawn, left_out, changes)
     files.write_text(doc.markdown(), folder / REPORT_MD)
     path = folder / REPORT_HTML
     files.write_text(doc.page(f"sweeper report: {folder.resolve().name}"), path)
@@ -71,24 +75,31 @@ def stale_jobs(folder: Path, jobs: Collection[str] | None) -> list[str]:
 
 def _save(fig: Figure, path: Path) -> None:
     FigureCanvasAgg(fig)  # explicit Agg: no display needed, no pyplot state kept
+    _no_minor_ticks_over_decades(fig)
     png = io.BytesIO()
     fig.savefig(png, format="png", dpi=DPI)
     files.write_bytes(png.getvalue(), path)  # never through a link at `path`
 
 
-def _figures(folder: Path, runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
-    """Save every PNG; return (file name, caption) pairs in report order."""
-    drawings = figures.drawings(runs, metrics)
-    _draw_all([(folder / name, draw, panels) for name, _, draw, panels in drawings])
-    return [(name, caption) for name, caption, _, _ in drawings]
+def _no_minor_ticks_over_decades(fig: Figure) -> None:
+    """Minor ticks off on a log axis that spans several decades (colour bars too):
+    ~8 a decade, unlabelled, they only crowd the axis, and placing them was ~40% of
+    drawing a figure. An axis of less keeps them, where they carry its labels."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            if axis.get_scale() == "log" and low > 0 and high / low > MINOR_SPAN:
+                axis.set_minor_locator(NullLocator())
 
 
 # Drawings a forked worker renders, by index: fork hands them over without pickling.
 _PENDING: list = []
 
 
-def _draw_all(drawings: list) -> None:
-    """Draw and save (path, draw, panels) drawings, on up to two forked processes.
+@contextmanager
+def _drawing(drawings: list):
+    """Draw and save (path, draw, panels) drawings, on up to two forked processes
+    while the body (the report's text) runs; done when the block ends.
 
     Rendering is most of a report's time and by the time the report is written the
     training processes are gone, so the cores are free. The figures with the most
@@ -99,6 +110,7 @@ def _draw_all(drawings: list) -> None:
     # A forked child of a process that loaded TensorFlow (tensorboard=true writes
     # events from this process) can hang on a lock a TF thread held: draw in turn.
     if workers < 2 or "tensorflow" in sys.modules:
+        yield
         for path, draw, _ in drawings:
             _save(draw(), path)
         return
@@ -108,7 +120,10 @@ def _draw_all(drawings: list) -> None:
         fork = get_context("fork")
         ending = (die_with_parent, (os.getpid(),))  # no drawing outlives this process
         with ProcessPoolExecutor(workers, fork, *ending) as pool:
-            list(pool.map(_draw_pending, order))  # re-raises a drawing's error here
+            done = [pool.submit(_draw_pending, index) for index in order]
+            yield
+            for future in done:
+                future.result()  # re-raises a drawing's error here
     finally:
         _PENDING = []
 

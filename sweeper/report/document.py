@@ -54,10 +54,14 @@ class Document:
         self.html.append(f"<table><tr>{head}</tr>{body}</table>")
 
     def image(self, name: str, caption: str) -> None:
+        """A PNG of the folder, read when the page is made (it may be drawn later)."""
         self.md.append(f"![{name}]({name})\n\n{_md(caption)}")
+        self.html.append((name, caption))
+
+    def _figure(self, name: str, caption: str) -> str:
         data = base64.b64encode((self.folder / name).read_bytes()).decode()
         image = f'src="data:image/png;base64,{data}" alt="{html.escape(name)}"'
-        self.html.append(
+        return (
             f"<figure><img {image}><figcaption>{_html(caption)}</figcaption></figure>"
         )
 
@@ -68,7 +72,11 @@ class Document:
         return (
             f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title>\n<style>\n{STYLE}\n</style></head>\n"
-            "<body>\n" + "\n".join(self.html) + "\n</body></html>\n"
+            "<body>\n"
+            + "\n".join(
+                p if isinstance(p, str) else self._figure(*p) for p in self.html
+            )
+            + "\n</body></html>\n"
         )
 
 

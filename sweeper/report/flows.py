@@ -12,6 +12,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, MaxNLocator
 
 from sweeper.report.analysis import labels
 from sweeper.report.plots import NAMES, UNITS, plain
@@ -22,6 +23,7 @@ def gradient_flow(
     value: str = "grad_norm",
     ax: Axes | None = None,
     names: list[str] | None = None,
+    legend_size: float = 8,
 ) -> Axes:
     """A metric per layer over training steps, log y, one line per layer; `names`:
     the layers' names (a Keras model's), else their numbers."""
@@ -38,7 +40,7 @@ def gradient_flow(
         ax.set_yscale("log")
     ax.set_xlabel("training step")
     ax.set_ylabel(NAMES.get(value, value))
-    ax.legend(title="layer", fontsize=8, title_fontsize=8)
+    ax.legend(title="layer", fontsize=legend_size, title_fontsize=legend_size)
     ax.grid(True, which="major", alpha=0.3)
     return ax
 
@@ -57,14 +59,19 @@ def gradient_flow_grid(
     fig.set_size_inches(16, 3 * nrows)
     for index, (job, title) in enumerate(zip(runs["job"], titles)):
         ax = fig.add_subplot(nrows, 4, index + 1)
-        gradient_flow(metrics[metrics["job"] == job], ax=ax)
-        # four panels a row: a long title wraps rather than runs into its neighbour's
-        ax.set_title(textwrap.fill(plain(title), 52), fontsize=8)
+        gradient_flow(metrics[metrics["job"] == job], ax=ax, legend_size=6)
+        # Four panels a row: a long title wraps rather than runs into its
+        # neighbour's. Placed by hand (y): matplotlib's own placement measures every
+        # tick label of the panel, a quarter of the figure's drawing time.
+        ax.set_title(textwrap.fill(plain(title), 52), fontsize=8, y=1.0, pad=4)
         ax.set_ylabel("" if index % 4 else UNITS["grad_norm"])  # once per row
-        ax.legend(title="layer", fontsize=6, title_fontsize=6)
         # A log axis spanning many decades gets ~8 minor ticks a decade; on dozens of
         # small panels they are unreadable, and drawing them was most of the time.
+        # Few major ticks too: each is four artists to place and draw.
         ax.minorticks_off()
+        ax.xaxis.set_major_locator(MaxNLocator(2))
+        if ax.get_yscale() == "log":
+            ax.yaxis.set_major_locator(LogLocator(numticks=5))
     # Margins by hand, in inches (a constrained layout of 48 panels took 40% of the
     # time to draw them): room for the y tick labels, and between rows for the x
     # labels and a two-line title.
