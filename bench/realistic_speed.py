@@ -1,11 +1,14 @@
 """Realistic sizes: the signal-propagation grid and a digits grid, end to end.
 
     python bench/realistic_speed.py [--seeds 20] [--steps 1000] [--digits-steps 2000]
+                                    [--grids signal,digits,flops]
 
 (a) task=gaussian model.width=256 depth=11,21 init=scaled
     init.sigma_w2=1.0,1.5,2.0,2.5,3.0 seed=0..N-1, batch 64 (200 runs at --seeds 20);
 (b) task=digits depth=2,3,4,6 init=normal,xavier,he_normal optimizer=sgd,adam
-    seed=0,1,2,3 (96 runs).
+    seed=0,1,2,3 (96 runs);
+(c) flops: task=gaussian model.width=256 depth=21 seed=0..63, 64 runs x --steps
+    steps, batch 64: one program of stacked 256 x 256 matmuls (issue 17's case).
 
 For each: the sweep's wall time (`python -m sweeper -m ...`, report included), its
 run-steps/s, the FLOP/s its matmuls amount to, against (1) the per-step `tf.function`
@@ -110,6 +113,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--digits-steps", type=int, default=2000)
     parser.add_argument("--baseline-steps", type=int, default=200)
+    parser.add_argument("--grids", default="signal,digits,flops")
     args = parser.parse_args()
     seeds = f"seed=range(0,{args.seeds})"
     gaussian = (
@@ -120,18 +124,24 @@ def main() -> None:
         "task=digits depth=2,3,4,6 init=normal,xavier,he_normal optimizer=sgd,adam "
         f"seed=0,1,2,3 steps={args.digits_steps}"
     ).split()
+    flops = (
+        f"task=gaussian model.width=256 depth=21 seed=range(0,64) steps={args.steps}"
+    ).split()
     grids = {
-        "gaussian": (gaussian, [(256, d) for d in (11, 21)], 5 * args.seeds, 256),
+        "signal": (gaussian, [(256, d) for d in (11, 21)], 5 * args.seeds, 256),
         "digits": (digits, [(64, d) for d in (2, 3, 4, 6)], 24, 16),
+        "flops": (flops, [(256, 21)], 64, 256),
     }
     print(f"cores: {os.cpu_count()}; batch {BATCH} (gaussian), 32 (digits)")
-    for name, (overrides, nets, runs_per_net, width) in grids.items():
-        batch = BATCH if name == "gaussian" else 32
-        steps = args.steps if name == "gaussian" else args.digits_steps
+    for name in args.grids.split(","):
+        overrides, nets, runs_per_net, width = grids[name]
+        gaussian_task = name != "digits"
+        batch = BATCH if gaussian_task else 32
+        steps = args.steps if gaussian_task else args.digits_steps
         shapes = []
         for inputs, depth in nets:
-            out = 1 if name == "gaussian" else 10
-            hidden = [width if name == "gaussian" else 16] * (depth - 1)
+            out = 1 if gaussian_task else 10
+            hidden = [width if gaussian_task else 16] * (depth - 1)
             shapes.append([inputs, *hidden, out])
         runs = runs_per_net * len(nets)
         with tempfile.TemporaryDirectory() as folder:
@@ -150,7 +160,7 @@ def main() -> None:
             f"  per-step tf.function     {loop_s:8.1f} s  (one run measured over "
             f"{args.baseline_steps} steps, scaled)  sweeper x {loop_s / wall:.2f}"
         )
-        if name == "gaussian":
+        if gaussian_task:
             peak = matmul_flops(runs_per_net, width, batch)
             print(
                 f"  matmul loop, same shapes {peak / 1e9:8.2f} GFLOP/s  "
