@@ -259,13 +259,12 @@ def load_metrics(folder: Path, runs: pd.DataFrame) -> pd.DataFrame:
     pd.DataFrame
         The long metrics tables, one row per (run, logged step, layer); `job` first.
     """
-    tables = []
+    tables = {}
     for job in runs.loc[runs["status"] != "failed", "job"]:
         path = Path(folder) / job / files.METRICS_FILE
         if path.is_file():
-            table = pd.read_csv(path)
-            table.insert(0, "job", job)
-            tables.append(table)
+            tables[job] = validate.metrics_table(path)
     if not tables:
         return pd.DataFrame(columns=["job", *files.METRICS_COLUMNS])
-    return pd.concat(tables, ignore_index=True)
+    joined = pd.concat(tables, names=["job", None])
+    return joined.reset_index(level="job").reset_index(drop=True)

@@ -166,7 +166,7 @@ def _layer_names(run: pd.Series) -> list[str] | None:
 def _gradient_flow(metrics_one_run, title, names=None) -> Figure:
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = flows.gradient_flow(metrics_one_run, ax=fig.add_subplot(), names=names)
-    ax.set_title(plots.plain(title), fontsize=10)
+    ax.set_title(plots.plain(title), fontsize=10, y=1.0)  # y: see flows.py
     return fig
 
 
