@@ -77,6 +77,28 @@ def test_heatmap_grid_one_panel_per_facet(synthetic_data):
     fig = plots.heatmap_grid(runs, "final_loss", ["init", "steps", "depth"], Figure())
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert titles == ["depth=2", "depth=3"]
+    # the panels share one colour scale, so one colour bar (an Axes of its own)
+    assert len(fig.axes) == 2 + 1
+    assert fig.axes[-1].get_ylabel().startswith(plots.UNITS["final_loss"])
+
+
+def test_early_median_of_jobs_logged_once_twice_and_often():
+    """The first 10% of a job's logged steps, and at least two of them."""
+    rows = []
+    for job, steps in {
+        "once": [0],
+        "twice": [0, 50],
+        "often": range(0, 1001, 10),
+    }.items():
+        for step in steps:
+            for layer in (0, 1):
+                rows.append((job, step, layer, float(step + layer)))
+    metrics = pd.DataFrame(rows, columns=["job", "step", "layer", "v"])
+    got = plots.early_median(metrics, "v")
+    # by hand: once -> step 0; twice -> steps 0, 50; often -> steps 0..100
+    assert got[("once", 0)] == 0 and got[("once", 1)] == 1
+    assert got[("twice", 0)] == 25 and got[("twice", 1)] == 26
+    assert got[("often", 0)] == 50 and got[("often", 1)] == 51
 
 
 def test_layer_profile(synthetic_data, synthetic_sweep):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -82,12 +83,14 @@ def heatmap(
     y: str | None,
     ax: Axes | None = None,
     norm: Normalize | None = None,
+    colorbar: bool = True,
 ) -> Axes:
     """A figure over two swept settings, median per cell, annotated with the verdict,
     how many of the cell's seeds share it and the range of the figure over them.
 
     `norm` fixes the colour scale (to share it between panels); by default it is
-    log10 when the values span more than two decades, else linear.
+    log10 when the values span more than two decades, else linear. `colorbar`: draw
+    the scale beside the panel (heatmap_grid draws one for all its panels).
     """
     ax = plt.gca() if ax is None else ax
     data = runs.dropna(subset=[k for k in (x, y) if k])
@@ -115,8 +118,8 @@ def heatmap(
         linecolor="white",
         xticklabels=[plain(cli_text(runs, x, c)) for c in cols],
         yticklabels=[plain(cli_text(runs, y, r)) for r in rows] if y else [""],
-        cbar=norm is not None,
-        cbar_kws={"label": UNITS.get(value, value) + (" (log10 scale)" if log else "")},
+        cbar=colorbar and norm is not None,
+        cbar_kws={"label": _scale_label(value, log)},
     )
     for (i, j), cell_value in np.ndenumerate(grid):
         if verdict[i, j]:
@@ -128,6 +131,10 @@ def heatmap(
     ax.tick_params(axis="y", rotation=0, left=bool(y))
     ax.set_title(f"{name}\n(red hatched cells: verdict is not healthy)", fontsize=10)
     return ax
+
+
+def _scale_label(value: str, log: bool) -> str:
+    return UNITS.get(value, value) + (" (log10 scale)" if log else "")
 
 
 def _seeds(cell: pd.DataFrame, value: str, verdict: str) -> str:
@@ -170,14 +177,17 @@ def _annotate(ax: Axes, i, j, verdict: str, text: str, value: float, level) -> N
 
 def early_median(metrics: pd.DataFrame, value: str) -> pd.Series:
     """Per (job, layer): the median of a metric over the first 10% of training."""
-    parts = {}
-    for job, table in metrics.groupby("job", sort=False):
-        steps = np.sort(table["step"].unique())
-        # As record.verdict: the first 10% of steps, and at least two logged steps.
-        cutoff = max(EARLY * steps[-1], steps[min(1, len(steps) - 1)])
-        early = table[table["step"] <= cutoff]
-        parts[job] = early.groupby("layer")[value].median()
-    return pd.concat(parts, names=["job", "layer"]) if parts else pd.Series()
+    if metrics.empty:
+        return pd.Series()
+    # As record.verdict: the first 10% of steps, and at least two logged steps.
+    steps = metrics.drop_duplicates(["job", "step"])[["job", "step"]]
+    by_job = steps.groupby("job", sort=False)["step"]
+    first, last = by_job.min(), by_job.max()
+    second = steps[by_job.rank(method="first") == 2].set_index("job")["step"]
+    second = second.reindex(first.index).fillna(first)  # a job logged once: its step
+    cutoff = metrics["job"].map(np.maximum(EARLY * last, second))
+    early = metrics[metrics["step"] <= cutoff]
+    return early.groupby(["job", "layer"], sort=False)[value].median()
 
 
 def layer_profile(
@@ -235,7 +245,8 @@ def heatmap_grid(
     groups = groups[:MAX_FACETS]
     ncols = min(3, len(groups))
     nrows = -(-len(groups) // ncols)
-    width = 2.8 + 1.3 * runs[x].nunique()
+    shared = len(groups) > 1  # panels share one colour bar, drawn once
+    width = (2.2 if shared else 2.8) + 1.3 * runs[x].nunique()
     height = 1.6 + 0.8 * (runs[y].nunique() if y else 1)
     fig.set_size_inches(ncols * width, nrows * height)
     cells = runs.groupby([k for k in keys if k], dropna=False)[value].median()
@@ -243,9 +254,14 @@ def heatmap_grid(
     for index, (_, group) in enumerate(groups):
         group.attrs = runs.attrs  # keeps the CLI text of values for the tick labels
         ax = fig.add_subplot(nrows, ncols, index + 1)
-        heatmap(group, value, x, y, ax=ax, norm=norm)
+        heatmap(group, value, x, y, ax=ax, norm=norm, colorbar=not shared)
         if facets:
             ax.set_title(plain(labels(group.iloc[:1], facets).iloc[0]), fontsize=10)
+    if shared and norm is not None:
+        log = isinstance(norm, LogNorm)
+        scale = ScalarMappable(norm=norm, cmap=CMAP)
+        label = _scale_label(value, log)
+        fig.colorbar(scale, ax=fig.axes, label=label, fraction=0.015, pad=0.01)
     if facets:
         fig.suptitle(f"{NAMES.get(value, value)}\n(red hatched cells: not healthy)")
     return fig
