@@ -140,8 +140,18 @@ def load_runs(
         cli_text[key] = dict(zip(runs[key].dropna(), text.dropna()))
     if "diverged_at" in runs:
         runs["diverged_at"] = runs["diverged_at"].astype("Int64")
-    runs.attrs["cli_text"] = cli_text
+    runs.attrs["cli_text"] = SharedText(cli_text)
     return runs, incomplete
+
+
+class SharedText(dict):
+    """runs.attrs["cli_text"]: made once by `load_runs`, only read after. pandas
+    deep-copies a frame's attrs into every column and result taken from it, which over
+    a report's thousands of column reads was a third of the time its text took; this
+    one is shared instead of copied."""
+
+    def __deepcopy__(self, memo) -> "SharedText":
+        return self
 
 
 def _names(names) -> str | None:
