@@ -158,6 +158,8 @@ def die_with_parent(parent: int) -> None:
 
 
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+# Workers yield to the parent: what they wait for (their next item, the report) is
+# the parent's work, which shares the cores with them while they start and train.
 NICE = 5
 
 
