@@ -59,7 +59,11 @@ def main() -> None:
         or args.shell_completion
         or getattr(args, "version", False)
     )
-    if not asks_hydra:
+    if args.help or args.hydra_help:
+        # The help texts show no config, but Hydra composes one first, and a sweep's
+        # values (depth=2,3) fail that composition, with a traceback.
+        sys.argv = [sys.argv[0], *_without(sys.argv[1:], args.overrides)]
+    elif not asks_hydra or args.cfg or args.info:  # what those print is checked too
         try:
             overrides = preflight.check(
                 args.overrides, args.multirun, args.config_dir, args.config_name
@@ -73,6 +77,10 @@ def main() -> None:
     except KeyboardInterrupt:  # outside the launcher's own handling: one line too
         print("sweeper: interrupted; the runs written so far are kept", file=sys.stderr)
         sys.exit(130)
+    except ValueError as exc:  # Hydra's check of its flags (-m with --cfg, ...)
+        if not asks_hydra:
+            raise
+        stop(exc)
     close_early()  # workers started for a launcher that did not take them
     end_helpers()  # nothing of the sweep outlives the command
     # Nothing is freed from here on: spare the interpreter's last collection over every
@@ -80,3 +88,15 @@ def main() -> None:
     gc.freeze()
     if ReportCallback.failed_runs or ReportCallback.report_failed:
         sys.exit(1)  # the sweep finished, but runs failed or its report could not be
+
+
+def _without(argv: list[str], overrides: list[str]) -> list[str]:
+    """`argv` less one occurrence of each of `overrides`."""
+    left = list(overrides)
+    kept = []
+    for arg in argv:
+        if arg in left:
+            left.remove(arg)
+        else:
+            kept.append(arg)
+    return kept
