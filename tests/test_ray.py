@@ -42,7 +42,7 @@ RAY_ENV = [
 IN_NAMESPACE = ["ip", "netns", "exec", NAMESPACE, "env", *RAY_ENV]
 ON_RAY = ["hydra/launcher=ray", f"hydra.launcher.address=127.0.0.1:{PORT}"]
 GRID = ["depth=2,3", "init=normal,xavier", "steps=300", "log_every=50"]  # 2 groups
-TASK = "train_group"  # sweeper.sweep.jobs.train_group, the function each Ray task runs
+TASK = "train_group"  # sweeper.sweep.group.train_group, the function each Ray task runs
 
 
 def _run(command: list, timeout: float = 120) -> str:

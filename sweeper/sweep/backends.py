@@ -9,10 +9,10 @@ import os
 from typing import Callable, Optional, Protocol
 
 from sweeper.config.schema import Config
-from sweeper.sweep.jobs import Outcome, train_group
+from sweeper.sweep.group import Outcome, train_group
 from sweeper.sweep.pool import Pool, take_early
-from sweeper.train import lean
 from sweeper.sweep.ray_runtime import connect
+from sweeper.train import lean
 
 log = logging.getLogger(__name__)
 Finished = Callable[[int, list], None]  # (a group's index, its runs' outcomes)
@@ -116,7 +116,9 @@ class RayBackend:
             news, _ = ray.wait(list(pending), num_returns=1, timeout=0)
             if not news and between():
                 continue
-            [ready], _ = (news, None) if news else ray.wait(list(pending))
+            if not news:
+                news, _ = ray.wait(list(pending), num_returns=1)
+            ready = news[0]
             index = pending.pop(ready)
             try:
                 outcomes = ray.get(ready)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from sweeper.config.schema import SWEEP_KEYS, Config
 from sweeper import theory
-from sweeper.contract import Measurements
 from sweeper.record import files, validate, verdict
+from sweeper.sweep.group import Outcome, train_group
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +30,6 @@ class Job:
     out_dir: Path
     settings: dict  # key as on the CLI -> value, e.g. {"init": "xavier"}
     command: str = ""  # the command line that ran it, to reproduce it
-
-
-@dataclass
-class Outcome:
-    """What training gave one run: its group's measurements and its row, or an error."""
-
-    result: Measurements | None
-    index: int = 0  # the run's position in the group
-    size: int = 1  # runs in the group
-    error: str | None = None  # traceback of the failure
 
 
 def recorded_config(cfg: Config) -> dict:
@@ -70,23 +60,6 @@ def is_done(job: Job) -> bool:
     if record is None or record.get("config_hash") != config_hash(job.cfg):
         return False
     return record["status"] != "failed" or not job.cfg.resume_failed
-
-
-def train_group(cfgs: list[Config]) -> list[Outcome]:
-    """Train runs of one program key together; if that fails, retry each alone.
-
-    The task a worker process (or a Ray worker) runs for a group.
-    """
-    from sweeper.train import lean
-
-    engine = lean.engine()  # TensorFlow loads here, in the training process
-    try:
-        result = engine.train(cfgs)
-    except Exception:
-        if len(cfgs) == 1:
-            return [Outcome(None, error=traceback.format_exc())]
-        return [train_group([cfg])[0] for cfg in cfgs]
-    return [Outcome(result, index, len(cfgs)) for index in range(len(cfgs))]
 
 
 def run_job(job: Job) -> None:

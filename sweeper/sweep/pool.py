@@ -14,8 +14,8 @@ import os
 import signal
 import traceback
 from multiprocessing import get_context
-from typing import Callable
 from multiprocessing.connection import wait
+from typing import Callable
 
 
 class Pool:
