@@ -1,4 +1,5 @@
-"""A job's training (alone or in its group) and its files; no exception escapes.
+"""A job's files, and its training alone (the per-job path; a group's training is
+group.py's); no exception escapes.
 
 Hydra skips `on_multirun_end` (and so the report) when a job raises, so every failure is
 recorded as status `failed` in the job's run.json instead.
