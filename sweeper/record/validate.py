@@ -136,14 +136,19 @@ def record_problem(record: dict) -> str | None:
 
 def _metrics_problem(path: Path, config: dict) -> str | None:
     try:
-        info = path.stat()
+        stamp = _stamp(path)
     except FileNotFoundError:
         return "metrics.csv is missing"
     except OSError as exc:
         return f"metrics.csv cannot be read ({type(exc).__name__})"
     # A report reads a folder's runs more than once: an unchanged file is checked once.
-    stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
     return _checked_table(str(path), stamp, config["steps"], config["log_every"])
+
+
+def _stamp(path: Path) -> tuple:
+    """What tells an unchanged file: its modification time, size and inode."""
+    info = Path(path).stat()
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
 
 
 # The tables the last checks read, for the report's read of the same files after
@@ -155,10 +160,8 @@ READ_ROWS = 500_000  # at most this many rows are kept (~150 MB)
 def metrics_table(path: Path) -> pd.DataFrame:
     """A metrics.csv checked sound, as a table: the one its check read if the file is
     unchanged since, else read again. The caller must not change it."""
-    info = Path(path).stat()
-    stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
     kept = _READ.get(str(path))
-    return kept[1] if kept and kept[0] == stamp else pd.read_csv(path)
+    return kept[1] if kept and kept[0] == _stamp(path) else pd.read_csv(path)
 
 
 def _keep(path: str, stamp: tuple, table: pd.DataFrame) -> None:
