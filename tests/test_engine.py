@@ -467,3 +467,31 @@ def test_tiny_normal_init_vanishes_as_predicted(origin_stack):
     for layer, expected in [(1, per_layer), (0, per_layer**2)]:
         measured = np.sqrt(np.mean((b[:, layer] / b[:, 2]) ** 2))
         assert expected / 3 < measured < expected * 3, (layer, measured, expected)
+
+
+def wine_tanh(seed):
+    """A normalized tanh net on wine (3 classes), one example a batch: its softmax
+    and layer norm run on [R, 1, 3] and [R, 1, 1] tensors, short of a SIMD packet."""
+    return Config(
+        depth=3,
+        model=ModelConfig(width=8, activation="tanh", norm="layer"),
+        init=InitConfig(name="xavier"),
+        optimizer=OptimizerConfig(name="adam", lr=1e-2),
+        clip=ClipConfig(name="none"),
+        task=TaskConfig(name="wine", batch_size=1),
+        steps=20,
+        log_every=5,
+        seed=seed,
+    )
+
+
+@pytest.mark.slow
+def test_measurements_do_not_depend_on_the_group_size():
+    """The measurements run as graph ops outside XLA (train/engine.py): a run's
+    numbers are the same bits in a group of 3 as alone, on exp, log and rsqrt."""
+    cfgs = [wine_tanh(seed) for seed in range(3)]
+    together = engine.train(cfgs)
+    for r, cfg in enumerate(cfgs):
+        alone = engine.train([cfg])
+        for name, values in run_of(alone, 0).items():
+            np.testing.assert_array_equal(run_of(together, r)[name], values, name)

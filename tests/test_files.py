@@ -3,6 +3,7 @@
 import os
 import stat
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -67,3 +68,38 @@ def test_no_cell_of_a_csv_is_a_spreadsheet_formula(tmp_path):
     ]
     assert back["lr"].tolist() == ["-0.1", "1e-3", "-1e-05", "0", "+2"]
     assert back["loss"].tolist() == ["0.5", "-1.5", "2", "3", "4"]
+
+
+SETTINGS = [
+    {},
+    {"depth": "2", "init": "normal"},
+    # what pandas formats, quotes or defuses: numbers, flags, none, formulas, commas,
+    # quotes, line breaks
+    {"a": 3, "b": 0.001, "c": True, "d": None, "e": "=1+2", "f": 'x,"y"', "g": "a\nb"},
+]
+
+
+@pytest.mark.parametrize("settings", SETTINGS)
+def test_metrics_are_written_as_pandas_writes_their_table(tmp_path, settings):
+    """write_metrics formats the cells itself; its bytes are write_csv's of the
+    same metrics_table, over float32 values from 1e-45 to 1e30, NaN and infinities."""
+    from sweeper.contract import LAYER_METRICS, RUN_METRICS
+
+    rng = np.random.default_rng(0)
+    steps, shape = np.array([0, 100, 200]), (3, 4)
+
+    def floats(size):
+        scale = 10.0 ** rng.integers(-45, 30, size=size)
+        return (rng.normal(size=size) * scale).astype(np.float32)
+
+    layer = {name: floats(shape) for name in LAYER_METRICS}
+    layer["grad_max"][0, 1], layer["drift"][1, 2] = np.nan, np.inf
+    layer["act_rms"][2, 0] = -0.0
+    run = {name: floats(3) for name in RUN_METRICS}
+    run["accuracy"][:], run["loss"][1] = np.nan, -np.inf
+    table = files.metrics_table(steps, layer, run, settings)
+    files.write_csv(table, tmp_path / "pandas.csv")
+    files.write_metrics(steps, layer, run, settings, tmp_path / "metrics.csv")
+    written = (tmp_path / "metrics.csv").read_bytes()
+    assert written == (tmp_path / "pandas.csv").read_bytes()
+    assert len(pd.read_csv(tmp_path / "metrics.csv")) == 3 * 4  # a row a step and layer

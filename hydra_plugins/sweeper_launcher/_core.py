@@ -3,9 +3,10 @@ sweeper's sweep loop, then give each written job Hydra's `run_job`.
 
 For sweeper's own task function (marked `sweeper_batchable`) every job's config is
 composed and checked before anything trains, the jobs train in groups on the
-launcher's backend, and each job then goes through `run_job` with a task that only
-logs its result, so job dirs, `.hydra/` files, numbering and callbacks are Hydra's own.
-Any other task function is launched job by job, as Hydra's basic launcher does.
+launcher's backend, and each job then goes through `run_job`'s steps (finish.py, with
+fewer copies of its config) with a task that only logs its result, so job dirs,
+`.hydra/` files, numbering and callbacks are Hydra's own. Any other task function is
+launched job by job, as Hydra's basic launcher does.
 """
 
 import gc
@@ -27,9 +28,11 @@ from hydra.core.utils import (
 from hydra.plugins.launcher import Launcher
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from hydra_plugins.sweeper_launcher import finish
 from hydra_plugins.sweeper_launcher.compose import SweepComposer
 
 log = logging.getLogger(__name__)
+JOB_DIR_KEYS = ("hydra.sweep.dir", "hydra.sweep.subdir")  # a sweep job's folder
 
 
 class SweeperLauncher(Launcher):
@@ -83,13 +86,22 @@ class SweeperLauncher(Launcher):
             ]
             full = f"{composer.full} composed by Hydra in full"
             log.info(f"Composed {len(configs)} jobs, {full}")
-            jobs = [_job(config) for config in configs]  # checks all before any trains
+            views, jobs = [], []  # every job checked before any trains
+            for config in configs:
+                views.append(finish.view_of(config, *JOB_DIR_KEYS))  # for ${hydra:}
+                jobs.append(_job(config))
             returns: dict = {}  # job index -> Hydra's JobReturn
 
             def written(index: int) -> None:
-                returns[index] = self._run_job(
-                    configs[index], job_overrides[index], _log_result
-                )
+                config, view = configs[index], views[index]
+                if finish.changes_directory(view):
+                    result = self._run_job(config, job_overrides[index], _log_result)
+                else:
+                    self._log_job(config, job_overrides[index])
+                    callbacks = self.hydra_context.callbacks
+                    result = finish.finish(config, view, _log_result, callbacks)
+                    self._configure_log()
+                returns[index] = result
 
             try:
                 loop.run(jobs, self.backend, workers, self.group_memory_mb, written)
@@ -104,18 +116,22 @@ class SweeperLauncher(Launcher):
 
     def _run_job(self, config: DictConfig, overrides, task_function) -> JobReturn:
         """Hydra's run_job for one composed, numbered job config."""
-        # Hydra's per-job line, at debug level: a sweep of hundreds of jobs would
-        # otherwise print hundreds (hydra.verbose=true shows them).
-        log.debug(f"#{config.hydra.job.num} : {' '.join(filter_overrides(overrides))}")
+        self._log_job(config, overrides)
         result = run_job(
             hydra_context=self.hydra_context,
             task_function=task_function,
             config=config,
-            job_dir_key="hydra.sweep.dir",
-            job_subdir_key="hydra.sweep.subdir",
+            job_dir_key=JOB_DIR_KEYS[0],
+            job_subdir_key=JOB_DIR_KEYS[1],
         )
         self._configure_log()
         return result
+
+    @staticmethod
+    def _log_job(config: DictConfig, overrides) -> None:
+        # Hydra's per-job line, at debug level: a sweep of hundreds of jobs would
+        # otherwise print hundreds (hydra.verbose=true shows them).
+        log.debug(f"#{config.hydra.job.num} : {' '.join(filter_overrides(overrides))}")
 
     def _configure_log(self) -> None:
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
@@ -147,14 +163,13 @@ def _numbered(config: DictConfig, idx: int) -> DictConfig:
 
 
 def _job(config: DictConfig):
-    """The typed job of a composed config; a config error ends the sweep here, before
-    anything trains, in one line."""
+    """The typed job of a composed config whose view HydraConfig holds; a config
+    error ends the sweep here, before anything trains, in one line."""
     from sweeper.cli.jobs import job_of
     from sweeper.config.checks import ConfigError, stop
 
-    HydraConfig.instance().set_config(config)  # as run_job does, for ${hydra:...}
-    out_dir = Path(str(OmegaConf.select(config, "hydra.sweep.dir")))
-    out_dir = out_dir / str(OmegaConf.select(config, "hydra.sweep.subdir"))
+    out_dir = Path(str(OmegaConf.select(config, JOB_DIR_KEYS[0])))
+    out_dir = out_dir / str(OmegaConf.select(config, JOB_DIR_KEYS[1]))
     try:
         return job_of(config, out_dir, list(config.hydra.overrides.task))
     except ConfigError as exc:

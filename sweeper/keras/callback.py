@@ -152,8 +152,8 @@ class GradientFlow(keras.callbacks.Callback):
         layer = {n: np.stack([values[n] for _, values in rows]) for n in LAYER_METRICS}
         run = {n: np.array([values[n] for _, values in rows]) for n in RUN_METRICS}
         out_dir = self._run_dir()
-        table = files.metrics_table(logged, layer, run, self.settings)
-        files.write_csv(table, out_dir / files.METRICS_FILE)
+        metrics = out_dir / files.METRICS_FILE
+        files.write_metrics(logged, layer, run, self.settings, metrics)
         baseline = self._measured.task.baseline_loss()
         judged = verdict.assess(
             layer, run, logged, baseline, self._diverged_at, self.thresholds

@@ -6,6 +6,7 @@ half a file; a run is complete only once its run.json exists and says so.
 
 import functools
 import importlib.metadata
+import io
 import json
 import math
 import os
@@ -47,6 +48,42 @@ def metrics_table(steps, layer: dict, run: dict, settings: dict) -> pd.DataFrame
     for name in RUN_METRICS:
         columns[name] = np.repeat(run[name], n_layers)
     return pd.DataFrame(columns)
+
+
+def write_metrics(steps, layer: dict, run: dict, settings: dict, path: Path) -> None:
+    """`metrics_table(...)` written as `write_csv` writes it, byte for byte, without
+    the table: pandas formats a float cell by cell in Python with more work around
+    each than the formatting itself, and a sweep's parent writes every run's file."""
+    n_steps, n_layers = layer[LAYER_METRICS[0]].shape
+    columns = [
+        [str(step) for step in np.repeat(steps, n_layers).tolist()],
+        [str(i) for i in range(n_layers)] * n_steps,
+        *(_cells(layer[name].reshape(-1)) for name in LAYER_METRICS),
+        *(_cells(np.repeat(run[name], n_layers)) for name in RUN_METRICS),
+    ]
+    end = os.linesep  # pandas' line end
+    names, cells = _settings_cells(settings)
+    lines = [names + ",".join(METRICS_COLUMNS)]
+    lines += [cells + ",".join(row) for row in zip(*columns)]
+    text = end.join(lines) + end
+    _atomic_write(path, lambda h: h.write(text))
+
+
+def _settings_cells(settings: dict) -> tuple[str, str]:
+    """The settings' header and row cells, each ending in a comma (empty without
+    settings), as write_csv writes them: pandas formats and quotes its one row."""
+    if not settings:
+        return "", ""
+    table = _defused(pd.DataFrame({key: [value] for key, value in settings.items()}))
+    written = table.to_csv(index=False, float_format=FLOAT_FORMAT)
+    end = os.linesep
+    names, cells = written.removesuffix(end).split(end, 1)
+    return names + ",", cells + ","
+
+
+def _cells(values: np.ndarray) -> list[str]:
+    """Float cells as pandas writes them with FLOAT_FORMAT: NaN empty."""
+    return ["" if x != x else FLOAT_FORMAT % x for x in values.tolist()]
 
 
 def umask() -> int:
@@ -98,12 +135,17 @@ def defused(value):
         return "'" + value
 
 
-def write_csv(table: pd.DataFrame, path: Path) -> None:
-    """Write a table as CSV, atomically; floats keep float32 precision, text cells
-    that would be formulas are defused."""
+def _defused(table: pd.DataFrame) -> pd.DataFrame:
     text = table.select_dtypes(include=["object", "string"]).columns
     if len(text):
         table = table.assign(**{c: table[c].map(defused) for c in text})
+    return table
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    """Write a table as CSV, atomically; floats keep float32 precision, text cells
+    that would be formulas are defused."""
+    table = _defused(table)
     _atomic_write(
         path, lambda h: table.to_csv(h, index=False, float_format=FLOAT_FORMAT)
     )

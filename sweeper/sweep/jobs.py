@@ -101,8 +101,8 @@ def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
     result, index = outcome.result, outcome.index
     layer = {name: values[:, index] for name, values in result.layer.items()}
     run = {name: values[:, index] for name, values in result.run.items()}
-    table = files.metrics_table(result.steps, layer, run, job.settings)
-    files.write_csv(table, out_dir / files.METRICS_FILE)
+    metrics = out_dir / files.METRICS_FILE
+    files.write_metrics(result.steps, layer, run, job.settings, metrics)
     diverged_at = int(result.diverged_at[index])
     judged = verdict.assess(
         layer, run, result.steps, result.baseline_loss, diverged_at, job.cfg.verdict

@@ -20,6 +20,10 @@ import sys
 from sweeper.train import compile_cache
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# The engine's measurements run as TensorFlow graph ops (train/engine.py), and
+# oneDNN's graph rewrite fuses a stacked layer norm into a kernel that takes one
+# scale for all runs (it fails: "scale must be 1D tensor"). Read at TensorFlow's import.
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 _XLA_FLAGS = os.environ.get("XLA_FLAGS", "")
 if "xla_cpu_max_isa" not in _XLA_FLAGS:
     os.environ["XLA_FLAGS"] = f"{_XLA_FLAGS} --xla_cpu_max_isa=AVX".strip()

@@ -1,10 +1,15 @@
-"""The compiled training loop: R runs of one program trained together, measured.
+"""The training loop: R runs of one program trained together, measured.
 
-Runs that share a `ProgramKey` share one XLA program. Their weights are stacked along a
+Runs that share a `ProgramKey` share one program. Their weights are stacked along a
 leading run axis ([R, in, out]) and carried through the loop as tensors; everything that
 may differ between them (initial weights, data, learning rate, clip threshold, ...) is a
 per-run tensor. Each run's loss is its own, so summing them before one gradient call
 keeps runs independent. A group of one run (R = 1) is the per-job path.
+
+The steps between two log points are one XLA program; the measurement at each log
+point runs as TensorFlow graph ops around it. Measuring is a few hundred small ops
+run once per log point, and compiled by XLA it cost most of the compile time (two
+thirds of it at depth 6) for a share of the run time too small to see.
 """
 
 import time
@@ -124,6 +129,30 @@ def _data(runs: list[tuple]) -> tuple:
     )
 
 
+PACKET = 16  # floats in the widest SIMD register TensorFlow's kernels may use
+
+
+def _padded(tensors, model: Model):
+    """A nest of [R, ...] tensors, each with its run axis padded to a multiple of
+    PACKET by copies of run 0.
+
+    TensorFlow's elementwise kernels compute a tensor's entries in SIMD packets and
+    the last few, past the last whole packet, one by one, and some ops (exp, log,
+    rsqrt) round otherwise one by one: an entry's value would depend on how many
+    runs share the tensor (measured: a run's `drift`, a ratio of two norms, moved by
+    an ulp between a group of 8 and the run alone). With whole packets only, it does
+    not. A model that trains its runs one at a time always has the same stack.
+    """
+    if getattr(model, "max_runs", None) == 1:
+        return tensors
+
+    def pad(t):
+        extra = -t.shape[0] % PACKET
+        return tf.concat([t, tf.repeat(t[:1], extra, axis=0)], 0) if extra else t
+
+    return tf.nest.map_structure(pad, tensors)
+
+
 _PROGRAMS: dict = {}
 
 
@@ -134,7 +163,7 @@ def _program(key: ProgramKey, task: Task, model: Model, optimizers: tuple, runs:
         # autograph=False: the loops are explicit tf.while_loops, and autograph would
         # rewrite the source of every helper, most of the trace time.
         loop = _loop(key, task, model, optimizers)
-        _PROGRAMS[cache_key] = tf.function(loop, jit_compile=True, autograph=False)
+        _PROGRAMS[cache_key] = tf.function(loop, autograph=False)
     return _PROGRAMS[cache_key]
 
 
@@ -172,20 +201,18 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         diverged_at = tf.where(diverges, tf.cast(t, diverged_at.dtype), diverged_at)
         # What the step saw leaves the loop as the flat vectors it made anyway: carrying
         # the per-tensor lists cost a copy of each tensor every step.
-        seen = (flat_params, flat_grads, done["flat_clipped"], losses)
+        seen = (flat_params, flat_grads, done["flat_clipped"])
         return (new_params, new_slots, diverged_at, new_buffers), seen
 
     def measured(seen, state, batch, probe, hp, initial):
         """What a step saw (its weights, gradients and batch), as the statistics
         logged for it; the probe reads the running statistics after it. `initial`:
         the runs' initial parameters."""
-        params, grads, clipped = map(unflatten, seen[:3])
-        losses = seen[3]
+        params, grads, clipped = map(unflatten, seen)
         new_params, buffers = state[0], state[3]
         stats = measure.gradient_stats(specs, params, grads, clipped, new_params)
         stats["drift"] = measure.drift(specs, params, initial)
         stats.update(per_example(params, buffers, *batch, hp))
-        stats["loss"] = losses
         stats["global_grad_norm"] = measure.global_norm(grads)
         stats["global_grad_norm_clipped"] = measure.global_norm(clipped)
         if key.tensorboard:
@@ -204,7 +231,9 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         return stats
 
     def per_example(params, buffers, x, y, hp):
-        """The per-example signal and kernel-gradient norms of the batch a step saw.
+        """The per-example signal and kernel-gradient norms of the batch a step saw,
+        and its loss (the step's own, recomputed here: the compiled step's rounding
+        of it can depend on the stack size).
 
         A second pass over that batch, outside the training loop: the loop's step
         stays the same program. dL/dz is the tape's gradient by a zero tensor added
@@ -217,11 +246,27 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
             tape.watch(signal)
             _, hs, _, _, inputs = model.forward(params, x, buffers, signal=signal)
             estimate = task.predict(hs[-1], hp)
-            total = tf.reduce_sum(task.loss(estimate, y))
+            losses = task.loss(estimate, y)
+            total = tf.reduce_sum(losses)
         deltas = tape.gradient(total, signal)
         stats = measure.per_example_stats(deltas, inputs)
         stats["accuracy"] = task.accuracy(estimate, y)
+        stats["loss"] = losses
         return stats
+
+    def advance(start, end, state, data, hp):
+        """Steps start..end, compiled; the state after them, and what step `end`
+        saw (the zeros only give the shapes: the loop writes it)."""
+        runs = tf.shape(state[0][0])[0]
+        flat = tf.zeros([runs, sum(counts)])
+        seen = (flat, flat, flat)
+
+        def body(t, state, seen):
+            return (t + 1, *step(*state, *task.batch(data, t), t, hp))
+
+        return tf.while_loop(lambda t, *_: t <= end, body, (start, state, seen))[1:]
+
+    compiled = tf.function(advance, jit_compile=True, autograph=False)
 
     def loop(params, buffers, data, probe, hp):
         runs = tf.shape(params[0])[0]
@@ -234,14 +279,6 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         names = tuple(dtypes)
         logs = {n: tf.TensorArray(dtypes[n], size=n_logged + 1) for n in names}
 
-        def steps_to(end, t, state, seen):
-            """Steps t..end; the state after them, and what step `end` saw."""
-
-            def body(t, state, seen):
-                return (t + 1, *step(*state, *task.batch(data, t), t, hp))
-
-            return tf.while_loop(lambda t, *_: t <= end, body, (t, state, seen))[1:]
-
         # Row i ends with logged step i * every, which is measured from what it saw:
         # the program holds one copy of the step, not a plain and a measured one (a
         # second copy would add a third to the compile time). The last row's last step,
@@ -249,12 +286,13 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         def row(i, state, logs):
             start = tf.maximum((i - 1) * every + 1, 0)
             end = tf.minimum(i * every, key.steps)
-            # (what step `end` saw is written in the loop; these only give the shapes)
-            flat = tf.zeros([runs, sum(counts)])
-            seen = (flat, flat, flat, tf.zeros([runs]))
-            state, seen = steps_to(end, start, state, seen)
-            stats = measured(seen, state, task.batch(data, end), probe, hp, params)
-            logs = {n: logs[n].write(i, stats[n]) for n in names}
+            state, seen = compiled(start, end, state, data, hp)
+            batch = task.batch(data, end)
+            seen_, state_, batch_, hp_, params_ = _padded(
+                (seen, state, batch, hp, params), model
+            )
+            stats = measured(seen_, state_, batch_, probe, hp_, params_)
+            logs = {n: logs[n].write(i, stats[n][:runs]) for n in names}
             return i + 1, state, logs
 
         state = (params, slots, diverged_at, buffers)

@@ -1,0 +1,99 @@
+"""Hydra's `run_job` for a job sweeper has trained and written already, with fewer
+copies of its config.
+
+`hydra.core.utils.run_job` copies a job's config five times (two masked copies of its
+`hydra` node for HydraConfig, a deep copy of the whole config to drop `hydra` from it,
+a deep copy of the `hydra` copy) and writes its three `.hydra/` files: for a sweep of
+hundreds of jobs, the largest part of the parent's work. Here the job's HydraConfig view
+is the one made when its config was checked (`view`, output folder set as `run_job`
+sets it), the task's config is a pickled copy, and the rest is `run_job`'s, step for
+step: the same files, log set-up, environment, callbacks and JobReturn.
+tests/test_launcher_finish.py holds it against `run_job`.
+"""
+
+import logging
+import os
+import pickle
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.utils import (
+    JobReturn,
+    JobRuntime,
+    JobStatus,
+    configure_log,
+    env_override,
+)
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+
+
+def view_of(config: DictConfig, job_dir_key: str, job_subdir_key: str) -> DictConfig:
+    """Set the job's `hydra.runtime.output_dir` as run_job sets it, and return the
+    HydraConfig view of the config, which HydraConfig now holds."""
+    HydraConfig.instance().set_config(config)  # for ${hydra:...} in the folder keys
+    output_dir = str(OmegaConf.select(config, job_dir_key))
+    output_dir = os.path.join(output_dir, str(OmegaConf.select(config, job_subdir_key)))
+    view = HydraConfig.instance().cfg
+    for node in (config, view):  # the view's `hydra` is a copy: set in both
+        with read_write(node.hydra.runtime), open_dict(node.hydra.runtime):
+            node.hydra.runtime.output_dir = os.path.abspath(output_dir)
+    return view
+
+
+def changes_directory(view: DictConfig) -> bool:
+    """Whether run_job would change into the job's folder (then it runs the job)."""
+    return view.hydra.job.chdir is not False
+
+
+def finish(config: DictConfig, view: DictConfig, task_function, callbacks) -> JobReturn:
+    """run_job's steps for a job whose `view_of` was taken and that keeps its
+    working directory."""
+    orig_hydra_cfg = HydraConfig.instance().cfg
+    HydraConfig.instance().cfg = view
+    try:
+        ret = JobReturn()
+        task_cfg = pickle.loads(pickle.dumps(config))  # = run_job's deep copy
+        with read_write(task_cfg), open_dict(task_cfg):
+            del task_cfg["hydra"]
+        ret.cfg = task_cfg
+        ret.hydra_cfg = view
+        ret.overrides = OmegaConf.to_container(config.hydra.overrides.task)
+        output_dir = config.hydra.runtime.output_dir
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+        ret.working_dir = os.getcwd()
+        configure_log(config.hydra.job_logging, config.hydra.verbose)
+        if config.hydra.output_subdir is not None:
+            hydra_output = Path(output_dir) / Path(config.hydra.output_subdir)
+            _save_config(task_cfg, "config.yaml", hydra_output)
+            _save_config(view, "hydra.yaml", hydra_output)
+            _save_config(config.hydra.overrides.task, "overrides.yaml", hydra_output)
+        with env_override(view.hydra.job.env_set):
+            callbacks.on_job_start(config=config, task_function=task_function)
+            try:
+                ret.return_value = task_function(task_cfg)
+                ret.status = JobStatus.COMPLETED
+            except Exception as e:
+                ret.return_value = e
+                ret.status = JobStatus.FAILED
+        ret.task_name = JobRuntime.instance().get("name")
+        _flush_loggers()
+        callbacks.on_job_end(config=config, job_return=ret)
+        return ret
+    finally:
+        HydraConfig.instance().cfg = orig_hydra_cfg
+
+
+def _save_config(cfg, filename: str, output_dir: Path) -> None:
+    """hydra.core.utils._save_config."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with open(str(output_dir / filename), "w", encoding="utf-8") as file:
+        file.write(OmegaConf.to_yaml(cfg))
+
+
+def _flush_loggers() -> None:
+    """hydra.core.utils._flush_loggers: logging has no API to flush every handler."""
+    for handler in logging._handlerList:  # type: ignore[attr-defined]
+        try:
+            handler().flush()
+        except Exception:
+            pass
