@@ -6,7 +6,6 @@ half a file; a run is complete only once its run.json exists and says so.
 
 import functools
 import importlib.metadata
-import io
 import json
 import math
 import os

@@ -47,7 +47,8 @@ def build(folder: Path, jobs: Collection[str] | None = None) -> Path:
         counts = f"{len(incomplete) - damaged} unfinished, {damaged} damaged"
         raise NoRunsError(f"{folder} holds no complete run ({counts})")
     summary.write_summary(folder, runs)
-    changes = fixes.single_changes(runs)
+    settings = fixes.settings(runs)
+    changes = fixes.single_changes(runs, settings)
     fixes.write(folder, changes)
     metrics = analysis.load_metrics(folder, runs)
     doc = Document(folder)
@@ -55,7 +56,9 @@ def build(folder: Path, jobs: Collection[str] | None = None) -> Path:
     drawings = figures.drawings(runs, metrics)
     drawn = [(name, caption) for name, caption, _, _ in drawings]  # report order
     with _drawing([(folder / name, draw, n) for name, _, draw, n in drawings]):
-        narrative.write(doc, runs, incomplete, metrics, drawn, left_out, changes)
+        narrative.write(
+            doc, runs, incomplete, metrics, drawn, left_out, changes, settings
+        )
     files.write_text(doc.markdown(), folder / REPORT_MD)
     path = folder / REPORT_HTML
     files.write_text(doc.page(f"sweeper report: {folder.resolve().name}"), path)

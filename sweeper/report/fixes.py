@@ -58,9 +58,11 @@ def settings(runs: pd.DataFrame) -> pd.DataFrame:
     order."""
     keys = axes(runs)
     labels = analysis.labels(runs, keys)
+    groups = runs.groupby(labels.to_numpy(), sort=False).indices  # in job order
+    steady = _steady_each(runs, groups)
     rows = []
-    for label in dict.fromkeys(labels):
-        group = runs[labels == label]
+    for label, index in groups.items():
+        group = runs.iloc[index]
         trained = group[group["status"] != "failed"]
         first = group.iloc[0]
         rows.append(
@@ -69,7 +71,7 @@ def settings(runs: pd.DataFrame) -> pd.DataFrame:
                 "setting": label,
                 "seeds": len(group),
                 "healthy": int((group["verdict"] == "healthy").sum()),
-                "steady": int(_steady(group).sum()),
+                "steady": int(steady[index].sum()),
                 "verdict": (verdict := commonest(group["verdict"])),
                 "agree": int((group["verdict"] == verdict).sum()),
                 "loss": _median(trained.get("final_loss")),
@@ -79,11 +81,23 @@ def settings(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _steady(group: pd.DataFrame) -> pd.Series:
+def _steady(group: pd.DataFrame) -> np.ndarray:
     """Runs healthy from initialization on: not a signal that started vanishing and
     recovered (which another seed, or fewer steps, may not)."""
     started = stories.started_vanishing(group, stories.thresholds(group))
-    return (group["verdict"] == "healthy") & ~started
+    return (group["verdict"] == "healthy").to_numpy() & ~started
+
+
+def _steady_each(runs: pd.DataFrame, groups: dict) -> np.ndarray:
+    """`_steady` of every run, judged by its setting's thresholds: in one pass when
+    every run has the same thresholds (a sweep that does not sweep them)."""
+    columns = [c for c in runs.columns if c.startswith(f"{analysis.CONFIG}verdict.")]
+    if all(runs[c].nunique(dropna=False) <= 1 for c in columns):
+        return _steady(runs)
+    steady = np.zeros(len(runs), bool)
+    for index in groups.values():
+        steady[index] = _steady(runs.iloc[index])
+    return steady
 
 
 def _median(values) -> float:
@@ -93,11 +107,12 @@ def _median(values) -> float:
     return float(values.median()) if len(values) else float("nan")
 
 
-def single_changes(runs: pd.DataFrame) -> pd.DataFrame:
+def single_changes(runs: pd.DataFrame, table: pd.DataFrame | None = None):
     """Every measured single change of every failing setting (COLUMNS), each
-    setting's fixes first, ranked; failing settings in job order."""
+    setting's fixes first, ranked; failing settings in job order. `table`: the
+    runs' `settings`, if made already."""
     keys = axes(runs)
-    table = settings(runs)
+    table = settings(runs) if table is None else table
     if not keys or table.empty:
         return pd.DataFrame(columns=COLUMNS).astype({"fixes": bool})
     where = {tuple(_key(row[k]) for k in keys): row for _, row in table.iterrows()}

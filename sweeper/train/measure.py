@@ -1,4 +1,4 @@
-"""What the compiled step measures: named [R, layers] or [R] tensors; no file I/O here.
+"""What a logged step measures: named [R, layers] or [R] tensors; no file I/O here.
 
 Kernel-gradient statistics describe how much each weight matrix is told to move; the
 bias gradient of a Dense layer is dL/dz summed over the batch, i.e. the back-propagated
@@ -71,7 +71,7 @@ def kernel_drift(kernels: list, initial: list) -> tf.Tensor:
 def _max_abs(g: tf.Tensor) -> tf.Tensor:
     """Largest |entry| of each run's [R, in, out] tensor, NaN if any entry is NaN.
 
-    Compiled by XLA, tf.reduce_max skips NaNs: an all-NaN gradient would read -inf.
+    tf.reduce_max may skip NaNs (XLA's does): an all-NaN gradient would read -inf.
     """
     has_nan = tf.reduce_any(tf.math.is_nan(g), axis=_entries(g))
     largest = tf.reduce_max(tf.abs(g), axis=_entries(g))
