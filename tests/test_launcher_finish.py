@@ -75,9 +75,9 @@ def test_finish_does_what_run_job_does(jobs, tmp_path):
     done = {}
     for label, config in (("hydra", hydras), ("ours", ours)):
         listener = Listener()
-        if label == "ours":  # the view is taken when the job is checked, earlier
-            view = finish.view_of(config, "hydra.sweep.dir", "hydra.sweep.subdir")
-            assert not finish.changes_directory(view)
+        if label == "ours":  # set when the job is checked, earlier
+            finish.set_output_dir(config, "hydra.sweep.dir", "hydra.sweep.subdir")
+            assert not finish.changes_directory(config)
         HydraConfig.instance().set_config(hydras)  # what HydraConfig held before
         before = HydraConfig.instance().cfg
         if label == "hydra":
@@ -89,7 +89,7 @@ def test_finish_does_what_run_job_does(jobs, tmp_path):
                 hydra_context=HydraContext(config_loader=loader, callbacks=listener),
             )
         else:
-            ret = finish.finish(config, view, task, listener)
+            ret = finish.finish(config, task, listener)
         assert HydraConfig.instance().cfg is before  # restored after the job
         files = {p.name: p.read_bytes() for p in (folder / ".hydra").iterdir()}
         log = (folder / f"{ret.task_name}.log").read_text()

@@ -86,20 +86,20 @@ class SweeperLauncher(Launcher):
             ]
             full = f"{composer.full} composed by Hydra in full"
             log.info(f"Composed {len(configs)} jobs, {full}")
-            views, jobs = [], []  # every job checked before any trains
+            jobs = []  # every job checked before any trains
             for config in configs:
-                views.append(finish.view_of(config, *JOB_DIR_KEYS))  # for ${hydra:}
+                finish.set_output_dir(config, *JOB_DIR_KEYS)
                 jobs.append(_job(config))
             returns: dict = {}  # job index -> Hydra's JobReturn
 
             def written(index: int) -> None:
-                config, view = configs[index], views[index]
-                if finish.changes_directory(view):
+                config = configs[index]
+                if finish.changes_directory(config):
                     result = self._run_job(config, job_overrides[index], _log_result)
                 else:
                     self._log_job(config, job_overrides[index])
                     callbacks = self.hydra_context.callbacks
-                    result = finish.finish(config, view, _log_result, callbacks)
+                    result = finish.finish(config, _log_result, callbacks)
                     self._configure_log()
                 returns[index] = result
 
@@ -163,8 +163,8 @@ def _numbered(config: DictConfig, idx: int) -> DictConfig:
 
 
 def _job(config: DictConfig):
-    """The typed job of a composed config whose view HydraConfig holds; a config
-    error ends the sweep here, before anything trains, in one line."""
+    """The typed job of a composed config that HydraConfig holds; a config error
+    ends the sweep here, before anything trains, in one line."""
     from sweeper.cli.jobs import job_of
     from sweeper.config.checks import ConfigError, stop
 

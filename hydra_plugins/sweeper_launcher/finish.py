@@ -4,11 +4,11 @@ copies of its config.
 `hydra.core.utils.run_job` copies a job's config five times (two masked copies of its
 `hydra` node for HydraConfig, a deep copy of the whole config to drop `hydra` from it,
 a deep copy of the `hydra` copy) and writes its three `.hydra/` files: for a sweep of
-hundreds of jobs, the largest part of the parent's work. Here the job's HydraConfig view
-is the one made when its config was checked (`view`, output folder set as `run_job`
-sets it), the task's config is a pickled copy, and the rest is `run_job`'s, step for
-step: the same files, log set-up, environment, callbacks and JobReturn.
-tests/test_launcher_finish.py holds it against `run_job`.
+hundreds of jobs, the largest part of the parent's work. Here the output folder is set
+when the job's config is checked (`set_output_dir`), HydraConfig's masked copy is made
+once and is also the JobReturn's, the task's config is a pickled copy, and the rest is
+`run_job`'s, step for step: the same files, log set-up, environment, callbacks and
+JobReturn. tests/test_launcher_finish.py holds it against `run_job`.
 """
 
 import logging
@@ -27,29 +27,29 @@ from hydra.core.utils import (
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 
-def view_of(config: DictConfig, job_dir_key: str, job_subdir_key: str) -> DictConfig:
-    """Set the job's `hydra.runtime.output_dir` as run_job sets it, and return the
-    HydraConfig view of the config, which HydraConfig now holds."""
-    HydraConfig.instance().set_config(config)  # for ${hydra:...} in the folder keys
+def set_output_dir(config: DictConfig, job_dir_key: str, job_subdir_key: str) -> None:
+    """Set the job's `hydra.runtime.output_dir` as run_job sets it, and leave
+    HydraConfig on the config (for ${hydra:...} in it, while it is checked)."""
+    # The config itself, not run_job's masked copy of its `hydra` node: HydraConfig
+    # reads only that node, and the copy is made once, when the job is finished.
+    HydraConfig.instance().cfg = config
     output_dir = str(OmegaConf.select(config, job_dir_key))
     output_dir = os.path.join(output_dir, str(OmegaConf.select(config, job_subdir_key)))
-    view = HydraConfig.instance().cfg
-    for node in (config, view):  # the view's `hydra` is a copy: set in both
-        with read_write(node.hydra.runtime), open_dict(node.hydra.runtime):
-            node.hydra.runtime.output_dir = os.path.abspath(output_dir)
-    return view
+    with read_write(config.hydra.runtime), open_dict(config.hydra.runtime):
+        config.hydra.runtime.output_dir = os.path.abspath(output_dir)
 
 
-def changes_directory(view: DictConfig) -> bool:
+def changes_directory(config: DictConfig) -> bool:
     """Whether run_job would change into the job's folder (then it runs the job)."""
-    return view.hydra.job.chdir is not False
+    return config.hydra.job.chdir is not False
 
 
-def finish(config: DictConfig, view: DictConfig, task_function, callbacks) -> JobReturn:
-    """run_job's steps for a job whose `view_of` was taken and that keeps its
-    working directory."""
+def finish(config: DictConfig, task_function, callbacks) -> JobReturn:
+    """run_job's steps for a job whose output folder is set (`set_output_dir`) and
+    that keeps its working directory."""
     orig_hydra_cfg = HydraConfig.instance().cfg
-    HydraConfig.instance().cfg = view
+    HydraConfig.instance().set_config(config)
+    view = HydraConfig.instance().cfg
     try:
         ret = JobReturn()
         task_cfg = pickle.loads(pickle.dumps(config))  # = run_job's deep copy

@@ -137,11 +137,11 @@ def _padded(tensors, model: Model):
     PACKET by copies of run 0.
 
     TensorFlow's elementwise kernels compute a tensor's entries in SIMD packets and
-    the last few, past the last whole packet, one by one, and some ops (exp, log,
-    rsqrt) round otherwise one by one: an entry's value would depend on how many
-    runs share the tensor (measured: a run's `drift`, a ratio of two norms, moved by
-    an ulp between a group of 8 and the run alone). With whole packets only, it does
-    not. A model that trains its runs one at a time always has the same stack.
+    the last few, past the last whole packet, one by one, and some ops round
+    otherwise one by one: an entry's value would depend on how many runs share the
+    tensor (measured: a run's `drift`, a ratio of two norms, moved by an ulp between
+    a group of 8 and the run alone). With whole packets only, it does not. A model
+    that trains its runs one at a time always has the same stack.
     """
     if getattr(model, "max_runs", None) == 1:
         return tensors
