@@ -113,3 +113,23 @@ def test_finish_does_what_run_job_does(jobs, tmp_path):
         assert OmegaConf.get_type(a) is OmegaConf.get_type(b), field
     assert OmegaConf.is_readonly(mine.hydra_cfg.hydra)
     assert OmegaConf.is_struct(mine.cfg) == OmegaConf.is_struct(theirs.cfg)
+
+
+@pytest.mark.slow
+def test_a_sweep_whose_jobs_change_directory_goes_through_run_job(tmp_path):
+    """hydra.job.chdir=true: each job is finished by run_job itself, which changes
+    into the job's folder; the files and the report are as for any sweep."""
+    from conftest import sweep
+
+    grid = ["depth=2,3", "steps=20", "log_every=10", "hydra.job.chdir=true"]
+    sweep(tmp_path, *grid)
+    for job in ("0", "1"):
+        hydra = tmp_path / job / ".hydra"
+        assert sorted(p.name for p in hydra.iterdir()) == [
+            "config.yaml",
+            "hydra.yaml",
+            "overrides.yaml",
+        ]
+        assert "chdir: true" in (hydra / "hydra.yaml").read_text()
+        assert (tmp_path / job / "metrics.csv").is_file()
+    assert (tmp_path / "report.html").is_file()
