@@ -46,16 +46,18 @@ def build(folder: Path, jobs: Collection[str] | None = None) -> Path:
         damaged = sum(why.startswith("damaged") for why in incomplete.values())
         counts = f"{len(incomplete) - damaged} unfinished, {damaged} damaged"
         raise NoRunsError(f"{folder} holds no complete run ({counts})")
-    summary.write_summary(folder, runs)
-    settings = fixes.settings(runs)
-    changes = fixes.single_changes(runs, settings)
-    fixes.write(folder, changes)
     metrics = analysis.load_metrics(folder, runs)
-    doc = Document(folder)
-    left_out = stale_jobs(folder, jobs)
     drawings = figures.drawings(runs, metrics)
     drawn = [(name, caption) for name, caption, _, _ in drawings]  # report order
+    # The figures first: they are most of the time, and the tables and text need
+    # only what is loaded.
     with _drawing([(folder / name, draw, n) for name, _, draw, n in drawings]):
+        summary.write_summary(folder, runs)
+        settings = fixes.settings(runs)
+        changes = fixes.single_changes(runs, settings)
+        fixes.write(folder, changes)
+        doc = Document(folder)
+        left_out = stale_jobs(folder, jobs)
         narrative.write(
             doc, runs, incomplete, metrics, drawn, left_out, changes, settings
         )
