@@ -38,32 +38,40 @@ def versions() -> dict:
 
 def metrics_table(steps, layer: dict, run: dict, settings: dict) -> pd.DataFrame:
     """One run's measurements as a long table; `layer` arrays are [K, layers]."""
+    columns = _long_columns(steps, layer, run)
+    rows = len(columns["step"])
+    return pd.DataFrame({**{k: [v] * rows for k, v in settings.items()}, **columns})
+
+
+def _long_columns(steps, layer: dict, run: dict) -> dict:
+    """METRICS_COLUMNS as arrays, one row per (logged step, layer)."""
     n_steps, n_layers = layer[LAYER_METRICS[0]].shape
-    columns = {key: [value] * (n_steps * n_layers) for key, value in settings.items()}
-    columns["step"] = np.repeat(steps, n_layers)
-    columns["layer"] = np.tile(np.arange(n_layers), n_steps)
+    columns = {
+        "step": np.repeat(steps, n_layers),
+        "layer": np.tile(np.arange(n_layers), n_steps),
+    }
     for name in LAYER_METRICS:
         columns[name] = layer[name].reshape(-1)
     for name in RUN_METRICS:
         columns[name] = np.repeat(run[name], n_layers)
-    return pd.DataFrame(columns)
+    return columns
 
 
 def write_metrics(steps, layer: dict, run: dict, settings: dict, path: Path) -> None:
     """`metrics_table(...)` written as `write_csv` writes it, byte for byte, without
     the table: pandas formats a float cell by cell in Python with more work around
     each than the formatting itself, and a sweep's parent writes every run's file."""
-    n_steps, n_layers = layer[LAYER_METRICS[0]].shape
-    columns = [
-        [str(step) for step in np.repeat(steps, n_layers).tolist()],
-        [str(i) for i in range(n_layers)] * n_steps,
-        *(_cells(layer[name].reshape(-1)) for name in LAYER_METRICS),
-        *(_cells(np.repeat(run[name], n_layers)) for name in RUN_METRICS),
+    columns = _long_columns(steps, layer, run)
+    cells = [
+        [str(value) for value in values.tolist()]
+        if values.dtype.kind in "iu"
+        else _cells(values)
+        for values in columns.values()
     ]
     end = os.linesep  # pandas' line end
-    names, cells = _settings_cells(settings)
-    lines = [names + ",".join(METRICS_COLUMNS)]
-    lines += [cells + ",".join(row) for row in zip(*columns)]
+    names, first = _settings_cells(settings)
+    lines = [names + ",".join(columns)]
+    lines += [first + ",".join(row) for row in zip(*cells)]
     text = end.join(lines) + end
     _atomic_write(path, lambda h: h.write(text))
 
