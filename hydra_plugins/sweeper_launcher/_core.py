@@ -26,7 +26,7 @@ from hydra.core.utils import (
     setup_globals,
 )
 from hydra.plugins.launcher import Launcher
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, open_dict
 
 from hydra_plugins.sweeper_launcher import finish
 from hydra_plugins.sweeper_launcher.compose import SweepComposer
@@ -88,8 +88,8 @@ class SweeperLauncher(Launcher):
             log.info(f"Composed {len(configs)} jobs, {full}")
             jobs = []  # every job checked before any trains
             for config in configs:
-                finish.set_output_dir(config, *JOB_DIR_KEYS)
-                jobs.append(_job(config))
+                out_dir = finish.set_output_dir(config, *JOB_DIR_KEYS)
+                jobs.append(_job(config, Path(out_dir)))
             returns: dict = {}  # job index -> Hydra's JobReturn
 
             def written(index: int) -> None:
@@ -162,14 +162,13 @@ def _numbered(config: DictConfig, idx: int) -> DictConfig:
     return config
 
 
-def _job(config: DictConfig):
-    """The typed job of a composed config that HydraConfig holds; a config error
-    ends the sweep here, before anything trains, in one line."""
+def _job(config: DictConfig, out_dir: Path):
+    """The typed job of a composed config that HydraConfig holds, written to
+    `out_dir`; a config error ends the sweep here, before anything trains, in one
+    line."""
     from sweeper.cli.jobs import job_of
     from sweeper.config.checks import ConfigError, stop
 
-    out_dir = Path(str(OmegaConf.select(config, JOB_DIR_KEYS[0])))
-    out_dir = out_dir / str(OmegaConf.select(config, JOB_DIR_KEYS[1]))
     try:
         return job_of(config, out_dir, list(config.hydra.overrides.task))
     except ConfigError as exc:

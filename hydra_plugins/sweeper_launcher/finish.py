@@ -27,9 +27,10 @@ from hydra.core.utils import (
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 
-def set_output_dir(config: DictConfig, job_dir_key: str, job_subdir_key: str) -> None:
-    """Set the job's `hydra.runtime.output_dir` as run_job sets it, and leave
-    HydraConfig on the config (for ${hydra:...} in it, while it is checked)."""
+def set_output_dir(config: DictConfig, job_dir_key: str, job_subdir_key: str) -> str:
+    """Set the job's `hydra.runtime.output_dir` as run_job sets it (absolute), leave
+    HydraConfig on the config (for ${hydra:...} in it, while it is checked), and
+    return the folder as the config names it."""
     # The config itself, not run_job's masked copy of its `hydra` node: HydraConfig
     # reads only that node, and the copy is made once, when the job is finished.
     HydraConfig.instance().cfg = config
@@ -37,6 +38,7 @@ def set_output_dir(config: DictConfig, job_dir_key: str, job_subdir_key: str) ->
     output_dir = os.path.join(output_dir, str(OmegaConf.select(config, job_subdir_key)))
     with read_write(config.hydra.runtime), open_dict(config.hydra.runtime):
         config.hydra.runtime.output_dir = os.path.abspath(output_dir)
+    return output_dir
 
 
 def changes_directory(config: DictConfig) -> bool:
