@@ -129,30 +129,6 @@ def _data(runs: list[tuple]) -> tuple:
     )
 
 
-PACKET = 16  # floats in the widest SIMD register TensorFlow's kernels may use
-
-
-def _padded(tensors, model: Model):
-    """A nest of [R, ...] tensors, each with its run axis padded to a multiple of
-    PACKET by copies of run 0.
-
-    TensorFlow's elementwise kernels compute a tensor's entries in SIMD packets and
-    the last few, past the last whole packet, one by one, and some ops round
-    otherwise one by one: an entry's value would depend on how many runs share the
-    tensor (measured: a run's `drift`, a ratio of two norms, moved by an ulp between
-    a group of 8 and the run alone). With whole packets only, it does not. A model
-    that trains its runs one at a time always has the same stack.
-    """
-    if getattr(model, "max_runs", None) == 1:
-        return tensors
-
-    def pad(t):
-        extra = -t.shape[0] % PACKET
-        return tf.concat([t, tf.repeat(t[:1], extra, axis=0)], 0) if extra else t
-
-    return tf.nest.map_structure(pad, tensors)
-
-
 _PROGRAMS: dict = {}
 
 
@@ -288,7 +264,7 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
             end = tf.minimum(i * every, key.steps)
             state, seen = compiled(start, end, state, data, hp)
             batch = task.batch(data, end)
-            seen_, state_, batch_, hp_, params_ = _padded(
+            seen_, state_, batch_, hp_, params_ = measure.padded(
                 (seen, state, batch, hp, params), model
             )
             stats = measured(seen_, state_, batch_, probe, hp_, params_)

@@ -11,6 +11,30 @@ from sweeper.train._tf import tf
 from sweeper.train.optim import run_norm
 
 
+PACKET = 16  # floats in the widest SIMD register TensorFlow's kernels may use
+
+
+def padded(tensors, model):
+    """A nest of [R, ...] tensors to measure, each with its run axis padded to a
+    multiple of PACKET by copies of run 0.
+
+    TensorFlow's elementwise kernels compute a tensor's entries in SIMD packets and
+    the last few, past the last whole packet, one by one, and some ops round
+    otherwise one by one: an entry's value would depend on how many runs share the
+    tensor (measured: a run's `drift`, a ratio of two norms, moved by an ulp between
+    a group of 8 and the run alone). With whole packets only, it does not. A model
+    that trains its runs one at a time always has the same stack.
+    """
+    if getattr(model, "max_runs", None) == 1:
+        return tensors
+
+    def pad(t):
+        extra = -t.shape[0] % PACKET
+        return tf.concat([t, tf.repeat(t[:1], extra, axis=0)], 0) if extra else t
+
+    return tf.nest.map_structure(pad, tensors)
+
+
 def by_role(tensors: list, specs: list[ParamSpec], role: str) -> list:
     """The tensors of one role (KERNEL, BIAS), one per layer, in layer order."""
     return [t for t, spec in zip(tensors, specs) if spec.role == role]
