@@ -7,8 +7,9 @@ a deep copy of the `hydra` copy) and writes its three `.hydra/` files: for a swe
 hundreds of jobs, the largest part of the parent's work. Here the output folder is set
 when the job's config is checked (`set_output_dir`), HydraConfig's masked copy is made
 once and is also the JobReturn's, the task's config is a pickled copy, and the rest is
-`run_job`'s, step for step: the same files, log set-up, environment, callbacks and
-JobReturn. tests/test_launcher_finish.py holds it against `run_job`.
+`run_job`'s, step for step: the same files (their text mostly reused from the jobs
+before, yaml_text.py), log set-up, environment, callbacks and JobReturn.
+tests/test_launcher_finish.py holds it against `run_job`.
 """
 
 import logging
@@ -25,6 +26,8 @@ from hydra.core.utils import (
     env_override,
 )
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+
+from hydra_plugins.sweeper_launcher import yaml_text
 
 
 def set_output_dir(config: DictConfig, job_dir_key: str, job_subdir_key: str) -> str:
@@ -86,10 +89,11 @@ def finish(config: DictConfig, task_function, callbacks) -> JobReturn:
 
 
 def _save_config(cfg, filename: str, output_dir: Path) -> None:
-    """hydra.core.utils._save_config."""
+    """hydra.core.utils._save_config, with the text of blocks that an earlier job
+    wrote the same reused (yaml_text)."""
     output_dir.mkdir(parents=True, exist_ok=True)
     with open(str(output_dir / filename), "w", encoding="utf-8") as file:
-        file.write(OmegaConf.to_yaml(cfg))
+        file.write(yaml_text.to_yaml(cfg))
 
 
 def _flush_loggers() -> None:
