@@ -40,3 +40,30 @@ def test_gradient_flow_grid_titles_name_what_varies_among_all_runs(synthetic_dat
         assert f"depth={run['depth']}" in ax.get_title()
         assert ax.get_title().endswith(f": {run['verdict']}")
         assert len(ax.get_lines()) == int(run["depth"])  # one line per layer
+
+
+def test_gradient_flow_grid_names_each_layer_once_for_every_panel(synthetic_data):
+    runs, metrics = synthetic_data
+    shown = runs["job"].tolist()
+    fig = flows.gradient_flow_grid(metrics, runs, Figure(), shown)
+    assert [ax.get_legend() for ax in fig.get_axes()] == [None] * len(shown)
+    (legend,) = fig.legends
+    layers = int(metrics[metrics["job"].isin(shown)]["layer"].max()) + 1
+    names = [text.get_text() for text in legend.get_texts()]
+    assert names == ["0 (first)", *map(str, range(1, layers)), "output layer (dashed)"]
+    colours = [handle.get_color() for handle in legend.legend_handles[:layers]]
+    for ax in fig.get_axes():
+        lines = ax.get_lines()  # layer k has the legend's colour k; the output dashed
+        assert [line.get_color() for line in lines] == colours[: len(lines)]
+        assert [line.get_linestyle() for line in lines] == ["-"] * (len(lines) - 1) + [
+            "--"
+        ]
+
+
+def test_gradient_flow_grid_labels_shared_steps_under_each_column_only(synthetic_data):
+    runs, metrics = synthetic_data
+    jobs = runs["job"].tolist()
+    shown = jobs + jobs[:2]  # two rows: four panels, then two (repeats are drawn)
+    fig = flows.gradient_flow_grid(metrics, runs, Figure(), shown)
+    labelled = [ax.get_xlabel() == "training step" for ax in fig.get_axes()]
+    assert labelled == [False, False, True, True, True, True]

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from PIL import Image
 
 from conftest import SYNTHETIC_STEPS
 from sweeper.report import build as report
@@ -191,7 +192,9 @@ def test_cli_rebuilds_a_single_run_folder(synthetic_sweep, tmp_path):
     result = _cli(folder)
     assert result.returncode == 0, result.stderr
     assert (folder / "report.html").is_file()
-    assert (folder / "gradient_flow.png").is_file()
+    with Image.open(folder / "gradient_flow.png") as png:  # opaque: no alpha
+        assert (png.format, png.mode) == ("PNG", "RGB")
+        assert png.info["dpi"] == pytest.approx((report.DPI, report.DPI), abs=0.01)
 
 
 def test_shared_flow_figure_shows_one_run_per_setting_not_healthy_first():

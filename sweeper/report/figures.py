@@ -17,9 +17,12 @@ MAX_PANELS = 48  # runs drawn in the shared gradient-flow PNG
 
 
 def drawings(runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
-    """(file name, caption, draw, panels) of every figure, in report order.
+    """(file name, caption, draw, cost) of every figure, in report order.
 
-    `draw()` returns the Figure; `panels` (its axes) ranks what to draw first.
+    `draw()` returns the Figure; `cost`, its rough drawing time in panels of the
+    gradient-flow grid, decides what to draw first (report/build.py). Per unit: one
+    such panel, three heatmap cells (each three lines of text) or three rows of the
+    layer profile, measured on the 256-run grid.
     """
     keys = [k for k in analysis.swept_keys(runs) if k not in analysis.REPLICATES]
     drawings = []
@@ -35,16 +38,16 @@ def drawings(runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
             + "the seeds."
         )
         draw = partial(_failure_heatmaps, runs, keys)
-        drawings.append(("failures.png", caption, draw, len(failures.present(runs))))
+        cost = len(failures.present(runs))
+        drawings.append(("failures.png", caption, draw, cost))
     if len(keys) > 1:
         caption = (
             "Per swept setting, the share of each verdict among the runs of each of "
             "its values (every other setting and seed pooled); settings in order of "
             "how much the share of healthy runs moves with them."
         )
-        drawings.append(
-            ("marginals.png", caption, partial(_marginals, runs, keys), len(keys))
-        )
+        draw = partial(_marginals, runs, keys)
+        drawings.append(("marginals.png", caption, draw, 1.5 * len(keys)))
     if keys and len(runs) > 1:
         shown = _heatmap_keys(runs, keys)
         pooled = [k for k in keys if k not in shown]
@@ -67,7 +70,8 @@ def drawings(runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
                     f"combination would be more than {plots.MAX_FACETS})."
                 )
             draw = partial(_heatmaps, runs, value, shown)
-            drawings.append((name, caption, draw, 2))
+            cells = runs.groupby(shown).ngroups
+            drawings.append((name, caption, draw, cells / 3))
     if phase.applies(runs):
         caption = (
             "Phase diagram: the per-example signal's measured slope at "
@@ -84,7 +88,8 @@ def drawings(runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
             "layer early in training (median over seeds); darker = smaller."
         )
         draw = partial(_layer_profile, metrics, trained)
-        drawings.append(("layer_profile.png", caption, draw, 2))
+        rows = analysis.setting_labels(trained).nunique()
+        drawings.append(("layer_profile.png", caption, draw, rows / 3))
     caption = "Weight-gradient L2 norm per layer over training (log scale): {}."
     if trained.empty:  # every run failed: no metrics to draw
         return drawings
@@ -104,7 +109,7 @@ def drawings(runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
         name = "gradient_flow.png" if job == "." else f"gradient_flow_{_safe(job)}.png"
         names = _layer_names(trained[trained["job"] == job].iloc[0])
         draw = partial(_gradient_flow, metrics[metrics["job"] == job], title, names)
-        drawings.append((name, caption.format(title), draw, 1))
+        drawings.append((name, caption.format(title), draw, 4))  # a bigger panel
     return drawings
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, MaxNLocator
 
 from sweeper.report.analysis import labels
@@ -23,7 +24,6 @@ def gradient_flow(
     value: str = "grad_norm",
     ax: Axes | None = None,
     names: list[str] | None = None,
-    legend_size: float = 8,
 ) -> Axes:
     """A metric per layer over training steps, log y, one line per layer; `names`:
     the layers' names (a Keras model's), else their numbers."""
@@ -31,40 +31,68 @@ def gradient_flow(
     layers = sorted(metrics_one_run["layer"].unique())
     colours = sns.color_palette("viridis", len(layers))
     for layer, colour in zip(layers, colours):
-        rows = metrics_one_run[metrics_one_run["layer"] == layer].sort_values("step")
         role = " (first)" if layer == 0 else " (output)" if layer == layers[-1] else ""
         name = plain(names[layer]) if names and layer < len(names) else layer
-        ax.plot(rows["step"], rows[value], color=colour, label=f"{name}{role}")
-    values = metrics_one_run[value].to_numpy()
-    if (values[np.isfinite(values)] > 0).any():
-        ax.set_yscale("log")
+        _line(ax, metrics_one_run, value, layer, color=colour, label=f"{name}{role}")
+    _axis_scale(ax, metrics_one_run[value])
     ax.set_xlabel("training step")
     ax.set_ylabel(NAMES.get(value, value))
-    ax.legend(title="layer", fontsize=legend_size, title_fontsize=legend_size)
+    ax.legend(title="layer", fontsize=8, title_fontsize=8)
     ax.grid(True, which="major", alpha=0.3)
     return ax
+
+
+def _line(ax: Axes, metrics_one_run: pd.DataFrame, value: str, layer, **style):
+    rows = metrics_one_run[metrics_one_run["layer"] == layer].sort_values("step")
+    return ax.plot(rows["step"], rows[value], **style)[0]
+
+
+def _axis_scale(ax: Axes, values: pd.Series) -> None:
+    values = values.to_numpy()
+    if (values[np.isfinite(values)] > 0).any():
+        ax.set_yscale("log")
 
 
 def gradient_flow_grid(
     metrics: pd.DataFrame, runs: pd.DataFrame, fig: Figure, jobs: list
 ) -> Figure:
-    """Small multiples of `gradient_flow` for the runs of `jobs`, in that order.
+    """Small multiples of the weight-gradient norm per layer over training, for the
+    runs of `jobs`, in that order, four a row.
 
     Each is titled run: verdict, naming every setting that varies among all `runs`
-    (not only among those shown).
+    (not only among those shown). A layer has one colour in every panel, named once
+    in the figure's legend, and each run's output layer is dashed; when every run
+    logged the same steps, only the lowest panel of a column labels them.
     """
+    value = "grad_norm"
     titles = (labels(runs) + ": " + runs["verdict"]).set_axis(runs["job"])[jobs]
-    runs = runs.set_index("job", drop=False).loc[jobs]
-    nrows = -(-len(runs) // 4)
+    shown = metrics[metrics["job"].isin(jobs)]
+    layers = int(shown["layer"].max()) + 1 if len(shown) else 0
+    colours = sns.color_palette("viridis", layers)
+    last_steps = shown.groupby("job")["step"].max()
+    same_steps = last_steps.nunique() <= 1
+    nrows = -(-len(jobs) // 4)
     fig.set_size_inches(16, 3 * nrows)
-    for index, (job, title) in enumerate(zip(runs["job"], titles)):
+    for index, (job, title) in enumerate(zip(jobs, titles)):
         ax = fig.add_subplot(nrows, 4, index + 1)
-        gradient_flow(metrics[metrics["job"] == job], ax=ax, legend_size=6)
+        one = shown[shown["job"] == job]
+        numbers = sorted(one["layer"].unique())
+        for layer in numbers:
+            dashed = layer == numbers[-1] and len(numbers) > 1
+            style = "--" if dashed else "-"
+            _line(ax, one, value, layer, color=colours[layer], linestyle=style)
+        _axis_scale(ax, one[value])
+        ax.grid(True, which="major", alpha=0.3)
         # Four panels a row: a long title wraps rather than runs into its
         # neighbour's. Placed by hand (y): matplotlib's own placement measures every
         # tick label of the panel, a quarter of the figure's drawing time.
         ax.set_title(textwrap.fill(plain(title), 52), fontsize=8, y=1.0, pad=4)
-        ax.set_ylabel("" if index % 4 else UNITS["grad_norm"])  # once per row
+        ax.set_ylabel("" if index % 4 else UNITS[value])  # once per row
+        lowest = index + 4 >= len(jobs)  # nothing drawn below it in its column
+        if same_steps and not lowest:
+            ax.tick_params(labelbottom=False)
+        else:
+            ax.set_xlabel("training step")
         # A log axis spanning many decades gets ~8 minor ticks a decade; on dozens of
         # small panels they are unreadable, and drawing them was most of the time.
         # Few major ticks too: each is four artists to place and draw.
@@ -73,17 +101,37 @@ def gradient_flow_grid(
         if ax.get_yscale() == "log":
             ax.yaxis.set_major_locator(LogLocator(numticks=5))
     # Margins by hand, in inches (a constrained layout of 48 panels took 40% of the
-    # time to draw them): room for the y tick labels, and between rows for the x
-    # labels and a two-line title.
+    # time to draw them): room for the y tick labels, between rows for the x labels
+    # and a two-line title, and at the top for the title and the legend.
     height = 3 * nrows
-    title = f"{NAMES['grad_norm']} over training, per layer (log scale)"
+    title = f"{NAMES[value]} over training, per layer (log scale)"
     fig.suptitle(title, y=1 - 0.15 / height, va="top")
+    _legend(fig, colours, y=1 - 0.45 / height)
     fig.subplots_adjust(
         left=0.9 / 16,
         right=1 - 0.15 / 16,
         bottom=0.5 / height,
-        top=1 - 0.9 / height,
+        top=1 - 1.4 / height,
         wspace=0.6 / 3.4,
         hspace=0.95 / 2.05,
     )
     return fig
+
+
+def _legend(fig: Figure, colours: list, y: float) -> None:
+    """One legend for every panel: the layers' colours, and the output's dashes."""
+    handles = [Line2D([], [], color=colour) for colour in colours]
+    names = [f"{n}{' (first)' if n == 0 else ''}" for n in range(len(colours))]
+    handles.append(Line2D([], [], color="grey", linestyle="--"))
+    names.append("output layer (dashed)")
+    fig.legend(
+        handles,
+        names,
+        title="layer",
+        loc="upper center",
+        bbox_to_anchor=(0.5, y),
+        ncol=len(handles),
+        fontsize=8,
+        title_fontsize=8,
+        frameon=False,
+    )
