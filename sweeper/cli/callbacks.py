@@ -53,9 +53,9 @@ class ReportCallback(Callback):
 
         # The command ends with its report, and what the sweep made (every job's
         # config, Hydra's JobReturns) lives to the end: the collector is told to leave
-        # it alone. Else its first full collection walks it all in the report (0.4 s
-        # of a 256-run sweep's), and the report's forked drawing processes, collecting
-        # too, would touch, and so copy, every page of it.
+        # it alone. Else its first full collection walks it all in the report (most
+        # of reading a big sweep's runs back, NOTES.md), and the report's forked
+        # drawing processes, collecting too, would touch, and so copy, its pages.
         gc.freeze()
 
         runs, _ = analysis.load_runs(folder, jobs)
