@@ -45,6 +45,9 @@ def task(cfg):
         "num": hydra.job.num,
         "env": os.environ.get("SWEEPER_TEST"),
         "cwd": os.getcwd(),
+        # set_config parents HydraConfig's hydra node to the job's whole config, so
+        # ${...} in it resolves against the config
+        "hydra_parent": sorted(HydraConfig.instance().cfg.hydra._get_parent().keys()),
     }
     return seen
 
@@ -112,6 +115,9 @@ def test_finish_does_what_run_job_does(jobs, tmp_path):
         assert OmegaConf.to_container(a) == OmegaConf.to_container(b), field
         assert OmegaConf.get_type(a) is OmegaConf.get_type(b), field
     assert OmegaConf.is_readonly(mine.hydra_cfg.hydra)
+    hydra_type = OmegaConf.get_type(theirs.hydra_cfg, "hydra")
+    assert OmegaConf.get_type(mine.hydra_cfg, "hydra") is hydra_type
+    assert mine.hydra_cfg.hydra is not ours.hydra  # a copy, as run_job's
     assert OmegaConf.is_struct(mine.cfg) == OmegaConf.is_struct(theirs.cfg)
 
 

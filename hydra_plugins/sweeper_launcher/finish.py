@@ -5,10 +5,10 @@ copies of its config.
 `hydra` node for HydraConfig, a deep copy of the whole config to drop `hydra` from it,
 a deep copy of the `hydra` copy) and writes its three `.hydra/` files: for a sweep of
 hundreds of jobs, the largest part of the parent's work. Here the output folder is set
-when the job's config is checked (`set_output_dir`), HydraConfig's masked copy is made
-once and is also the JobReturn's, the task's config is a pickled copy, and the rest is
-`run_job`'s, step for step: the same files (their text mostly reused from the jobs
-before, yaml_text.py), log set-up, environment, callbacks and JobReturn.
+when the job's config is checked (`set_output_dir`), one pickled copy makes both the
+task's config and HydraConfig's view of the hydra node (also the JobReturn's), and the
+rest is `run_job`'s, step for step: the same files (their text mostly reused from the
+jobs before, yaml_text.py), log set-up, environment, callbacks and JobReturn.
 tests/test_launcher_finish.py holds it against `run_job`.
 """
 
@@ -25,7 +25,8 @@ from hydra.core.utils import (
     configure_log,
     env_override,
 )
-from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+from hydra.conf import HydraConf
+from omegaconf import DictConfig, OmegaConf, flag_override, open_dict, read_write
 
 from hydra_plugins.sweeper_launcher import yaml_text
 
@@ -53,13 +54,10 @@ def finish(config: DictConfig, task_function, callbacks) -> JobReturn:
     """run_job's steps for a job whose output folder is set (`set_output_dir`) and
     that keeps its working directory."""
     orig_hydra_cfg = HydraConfig.instance().cfg
-    HydraConfig.instance().set_config(config)
-    view = HydraConfig.instance().cfg
+    task_cfg, view = _task_config_and_view(config)
+    HydraConfig.instance().cfg = view
     try:
         ret = JobReturn()
-        task_cfg = pickle.loads(pickle.dumps(config))  # = run_job's deep copy
-        with read_write(task_cfg), open_dict(task_cfg):
-            del task_cfg["hydra"]
         ret.cfg = task_cfg
         ret.hydra_cfg = view
         ret.overrides = OmegaConf.to_container(config.hydra.overrides.task)
@@ -86,6 +84,25 @@ def finish(config: DictConfig, task_function, callbacks) -> JobReturn:
         return ret
     finally:
         HydraConfig.instance().cfg = orig_hydra_cfg
+
+
+def _task_config_and_view(config: DictConfig) -> tuple[DictConfig, DictConfig]:
+    """run_job's two copies of a job's config: the task's (a deep copy less the hydra
+    node) and HydraConfig's (`set_config`'s masked copy of the hydra node, parented to
+    the config), from one pickled copy, whose hydra node moves to the view instead of
+    being copied a second time."""
+    OmegaConf.set_readonly(config.hydra, True)  # HydraConfig.set_config's steps
+    hydra_type = OmegaConf.get_type(config, "hydra")
+    assert hydra_type is not None and issubclass(hydra_type, HydraConf)
+    task_cfg = pickle.loads(pickle.dumps(config))  # = run_job's deep copy
+    hydra = task_cfg.hydra
+    with read_write(task_cfg), open_dict(task_cfg):
+        del task_cfg["hydra"]
+    view = DictConfig({})
+    with flag_override(view, "no_deepcopy_set_nodes", True):
+        view.hydra = hydra
+    view.hydra._set_parent(config)  # as set_config: ${...} in it reads the config
+    return task_cfg, view
 
 
 def _save_config(cfg, filename: str, output_dir: Path) -> None:
