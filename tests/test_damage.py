@@ -37,6 +37,13 @@ def _text_in_the_layer_column(text):
     return "\n".join([header, ",".join(cells), rest])
 
 
+def _a_blank_step(text):
+    header, first, rest = text.split("\n", 2)
+    cells = first.split(",")
+    cells[header.split(",").index("step")] = ""  # read as NaN: still a number column
+    return "\n".join([header, ",".join(cells), rest])
+
+
 def _run_json_is_a_folder(job_dir):
     (job_dir / "run.json").unlink()
     (job_dir / "run.json").mkdir()
@@ -78,6 +85,7 @@ DAMAGE = {
         _edit_csv(_text_in_the_layer_column),
         "text in the number column(s) layer",
     ),
+    "metrics.csv a step blank": (_edit_csv(_a_blank_step), "rows"),
     "metrics.csv empty": (_edit_csv(lambda text: ""), "cannot be parsed"),
     "metrics.csv rows repeated": (
         _edit_csv(lambda text: text + text.split("\n", 1)[1]),

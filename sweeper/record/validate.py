@@ -181,7 +181,8 @@ def _checked_table(path: str, stamp: tuple, steps: int, log_every: int) -> str |
     missing = [c for c in METRICS_COLUMNS if c not in table.columns]
     if missing:
         return f"metrics.csv lacks the column(s) {', '.join(missing)}"
-    text = [c for c in METRICS_COLUMNS if not pd.api.types.is_numeric_dtype(table[c])]
+    dtypes = table.dtypes  # of the columns, without a Series made for each
+    text = [c for c in METRICS_COLUMNS if not pd.api.types.is_numeric_dtype(dtypes[c])]
     if text:
         return f"metrics.csv has text in the number column(s) {', '.join(text)}"
     if not _one_row_each(table, logged):
@@ -194,10 +195,11 @@ def _checked_table(path: str, stamp: tuple, steps: int, log_every: int) -> str |
 
 def _one_row_each(table: pd.DataFrame, logged) -> bool:
     """Rows are (step, layer) for every logged step, layers 0..L-1 within each."""
-    index = table[["step", "layer"]]
-    if index.isna().any().any() or not len(table) or len(table) % len(logged):
+    step, layer = table["step"].to_numpy(), table["layer"].to_numpy()
+    if pd.isna(step).any() or pd.isna(layer).any():
+        return False
+    if not len(table) or len(table) % len(logged):
         return False
     layers = len(table) // len(logged)
-    step = index["step"].to_numpy().reshape(len(logged), layers)
-    layer = index["layer"].to_numpy().reshape(len(logged), layers)
+    step, layer = step.reshape(len(logged), layers), layer.reshape(len(logged), layers)
     return bool((layer == range(layers)).all() and (step.T == logged).all())
