@@ -151,3 +151,27 @@ def test_damaged_runs_are_listed_never_used_and_retrained_by_resume(tmp_path):
         assert (tmp_path / str(job) / "metrics.csv").read_bytes() == before[job]
     assert "Damaged runs" not in (tmp_path / "report.md").read_text()
     assert not list(tmp_path.glob("**/.*.tmp"))
+
+
+@pytest.mark.parametrize("files_kept", [3, 100])  # some evicted; none
+def test_the_tables_kept_after_checks_stay_bounded_and_current(
+    tmp_path, monkeypatch, files_kept
+):
+    """validate keeps the tables its checks read for the report's read after; never
+    more than READ_ROWS rows, and a file read again replaces its table."""
+    write_sweep(tmp_path, {"depth": [2, 3, 4, 6]}, seeds=[0, 1])
+    dirs = sorted(d for d in tmp_path.iterdir() if (d / "metrics.csv").is_file())
+    rows = max(len(pd.read_csv(d / "metrics.csv")) for d in dirs)
+    monkeypatch.setattr(validate, "READ_ROWS", files_kept * rows)
+    monkeypatch.setattr(validate, "_READ", {})
+    monkeypatch.setattr(validate, "_read_rows", 0)
+    for _ in range(2):  # the second pass reads and keeps the same files again
+        validate._checked_table.cache_clear()
+        for job_dir in dirs:
+            assert validate.check_run(job_dir).record is not None
+            kept = sum(len(table) for _, table in validate._READ.values())
+            assert kept == validate._read_rows <= validate.READ_ROWS
+    for job_dir in dirs:  # kept or read again, each is its own file's table
+        path = job_dir / "metrics.csv"
+        pd.testing.assert_frame_equal(validate.metrics_table(path), pd.read_csv(path))
+    validate._checked_table.cache_clear()

@@ -155,6 +155,7 @@ def _stamp(path: Path) -> tuple:
 # (`metrics_table`): parsing 256 metrics.csv twice was a tenth of a report's time.
 _READ: dict = {}  # path -> (stamp, table)
 READ_ROWS = 500_000  # at most this many rows are kept (~150 MB)
+_read_rows = 0  # rows of the tables in _READ
 
 
 def metrics_table(path: Path) -> pd.DataFrame:
@@ -165,9 +166,16 @@ def metrics_table(path: Path) -> pd.DataFrame:
 
 
 def _keep(path: str, stamp: tuple, table: pd.DataFrame) -> None:
-    if sum(len(t) for _, t in _READ.values()) + len(table) > READ_ROWS:
+    # The rows kept are counted as they come (summing them at each file was
+    # quadratic in a sweep's runs); a path kept again replaces its table.
+    global _read_rows
+    if path in _READ:
+        _read_rows -= len(_READ.pop(path)[1])
+    if _read_rows + len(table) > READ_ROWS:
         _READ.clear()
+        _read_rows = 0
     _READ[path] = (stamp, table)
+    _read_rows += len(table)
 
 
 @functools.lru_cache(maxsize=4096)
