@@ -6,8 +6,6 @@ puts its measured train step (sweeper/keras/step.py) in place there, around the
 model's own, and takes it away when training ends.
 """
 
-import hashlib
-import json
 import math
 import re
 import sys
@@ -159,14 +157,8 @@ class GradientFlow(keras.callbacks.Callback):
             layer, run, logged, baseline, self._diverged_at, self.thresholds
         )
         config = self._config(steps)
-        text = json.dumps(config, sort_keys=True, default=str)
         record = {
-            "complete": True,
-            "settings": self.settings,
-            "config_hash": hashlib.sha256(text.encode()).hexdigest()[:16],
-            "config": config,
-            "command": " ".join(sys.argv),
-            "versions": files.versions(),
+            **files.run_head(self.settings, config, " ".join(sys.argv), config),
             "init_variances": {},
             "layer_names": self._measured.taps.layer_names,
             "theory": {"applies": False, "why": "a Keras model trained by its own fit"},

@@ -5,6 +5,7 @@ half a file; a run is complete only once its run.json exists and says so.
 """
 
 import functools
+import hashlib
 import importlib.metadata
 import json
 import math
@@ -34,6 +35,28 @@ def versions() -> dict:
         except importlib.metadata.PackageNotFoundError:
             found[package] = None
     return found
+
+
+def run_head(settings: dict, config: dict, command: str, hashed: dict) -> dict:
+    """The fields a complete run.json opens with, the same for a sweep's job and a
+    Keras `fit`'s run: what it is (`hashed`: the part of its config that makes it this
+    run; its fingerprint lets `resume` tell a done run), how it was run, and with
+    what versions."""
+    return {
+        "complete": True,
+        "settings": settings,
+        "config_hash": config_hash(hashed),
+        "config": config,
+        "command": command,
+        "versions": versions(),
+    }
+
+
+def config_hash(config: dict) -> str:
+    """A config's stable fingerprint: 16 hex digits of the sha256 of its sorted JSON
+    (a value JSON cannot hold is written as its str)."""
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def metrics_table(steps, layer: dict, run: dict, settings: dict) -> pd.DataFrame:

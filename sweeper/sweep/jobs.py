@@ -6,9 +6,7 @@ recorded as status `failed` in the job's run.json instead.
 """
 
 import dataclasses
-import hashlib
 from datetime import datetime, timezone
-import json
 import time
 import logging
 import traceback
@@ -44,9 +42,11 @@ def recorded_config(cfg: Config) -> dict:
 
 def config_hash(cfg: Config) -> str:
     """Stable fingerprint of what a run is: its full config minus the SWEEP_KEYS."""
-    record = {k: v for k, v in recorded_config(cfg).items() if k not in SWEEP_KEYS}
-    text = json.dumps(record, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return files.config_hash(_identity(recorded_config(cfg)))
+
+
+def _identity(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k not in SWEEP_KEYS}
 
 
 def is_done(job: Job) -> bool:
@@ -86,14 +86,8 @@ def write(job: Job, outcome: Outcome) -> None:
 
 
 def _base_record(job: Job) -> dict:
-    return {
-        "complete": True,
-        "settings": job.settings,
-        "config_hash": config_hash(job.cfg),
-        "config": recorded_config(job.cfg),
-        "command": job.command,
-        "versions": files.versions(),
-    }
+    config = recorded_config(job.cfg)
+    return files.run_head(job.settings, config, job.command, _identity(config))
 
 
 def _write_result(job: Job, outcome: Outcome, out_dir: Path) -> None:
