@@ -12,10 +12,9 @@ FIXES_SHOWN = 3  # fixes per failing setting in the table
 WORDED = 3  # up to this many failing settings are also told in words
 
 
-def write(doc, runs: pd.DataFrame, changes: pd.DataFrame, table=None) -> None:
+def write(doc, runs: pd.DataFrame, changes: pd.DataFrame, table: pd.DataFrame) -> None:
     """The answer section: a few sentences, then one table; a few failing settings
-    also in words. `table`: the runs' fixes.settings, if made already."""
-    table = fixes.settings(runs) if table is None else table
+    also in words. `table`: the runs' fixes.settings, `changes` found in it."""
     doc.heading(2, "The answer")
     failing = table[table["verdict"] != "healthy"]
     keys = fixes.axes(runs)

@@ -107,12 +107,11 @@ def _median(values) -> float:
     return float(values.median()) if len(values) else float("nan")
 
 
-def single_changes(runs: pd.DataFrame, table: pd.DataFrame | None = None):
+def single_changes(runs: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     """Every measured single change of every failing setting (COLUMNS), each
     setting's fixes first, ranked; failing settings in job order. `table`: the
-    runs' `settings`, if made already."""
+    runs' `settings`."""
     keys = axes(runs)
-    table = settings(runs) if table is None else table
     if not keys or table.empty:
         return pd.DataFrame(columns=COLUMNS).astype({"fixes": bool})
     where = {tuple(_key(row[k]) for k in keys): row for _, row in table.iterrows()}

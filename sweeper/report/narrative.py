@@ -12,7 +12,6 @@ from sweeper.report import (
     analysis,
     answer,
     failures,
-    fixes,
     mean_field,
     plots,
     stories,
@@ -21,9 +20,7 @@ from sweeper.report.factors import depth_factors
 from sweeper.report.numbers import num, sci
 
 
-def write(
-    doc, runs, incomplete, metrics, figures, left_out=(), changes=None, settings=None
-) -> None:
+def write(doc, runs, incomplete, metrics, figures, left_out, changes, settings) -> None:
     """The report's sections, in reading order; `left_out`: job dirs of the folder
     that this report does not cover (another command's); `changes`: the measured
     single changes of the failing settings, `settings`: the settings table they
@@ -31,9 +28,6 @@ def write(
     keys = analysis.swept_keys(runs) if len(runs) > 1 else []
     names = dict(zip(runs["job"], analysis.labels(runs)))
     doc.heading(1, "Gradient sweep report")
-    if changes is None:
-        settings = fixes.settings(runs)
-        changes = fixes.single_changes(runs, settings)
     answer.write(doc, runs, changes, settings)
     doc.heading(2, "What was swept")
     steps = metrics.groupby("job")["step"].max()  # the last row is step == steps
