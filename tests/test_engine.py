@@ -400,6 +400,34 @@ def test_runs_of_every_optimizer_share_a_program_bit_for_bit():
             assert together.diverged_at[mixed.index(cfg)] == own.diverged_at[r]
 
 
+@pytest.mark.slow
+def test_runs_of_every_clip_kind_share_a_program_bit_for_bit():
+    """A program holds only the clip kinds its runs use (train/update.py); in a group
+    of every kind each run's numbers equal those of a group of its kind alone,
+    exactly, a diverging run of each kind included (its non-finite gradients must not
+    turn NaN in a kind it does not use: inf / inf)."""
+    clips = {"none": 1.0, "value": 0.05, "norm": 0.1, "global_norm": 0.1}
+    diverging = gelu(3, 1e30, gain=3.0)  # a clipped step of 1e30 * 0.05 overflows too
+
+    def run(name, base):
+        return dataclasses.replace(base, clip=ClipConfig(name, clips[name]))
+
+    alone = {
+        name: [run(name, gelu(0, 1e-2)), run(name, gelu(1, 3e-2)), run(name, diverging)]
+        for name in clips
+    }
+    mixed = [cfg for cfgs in alone.values() for cfg in cfgs]
+    together = engine.train(mixed)
+    for name, cfgs in alone.items():
+        own = engine.train(cfgs)
+        assert own.diverged_at[2] >= 0
+        for r, cfg in enumerate(cfgs):
+            got = run_of(together, mixed.index(cfg))
+            for metric, values in run_of(own, r).items():
+                np.testing.assert_array_equal(got[metric], values, f"{name} {metric}")
+            assert together.diverged_at[mixed.index(cfg)] == own.diverged_at[r]
+
+
 def test_overflowing_update_stops_the_run_at_its_last_finite_weights():
     """Momentum, lr 3e38: a step overflows float32 where some |g| > 3.4e38 / lr."""
     cfg = gelu(4, 3e38, gain=1.6)

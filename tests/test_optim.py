@@ -168,6 +168,18 @@ def test_clip_none_is_the_identity():
         np.testing.assert_array_equal(got, want)
 
 
+def test_an_unused_clip_kind_is_the_identity_on_non_finite_gradients():
+    # Its threshold is inf, and a norm of inf or NaN over inf is NaN: a factor of
+    # min(1, NaN) would turn a diverging run's inf gradients NaN in a program that
+    # holds the kind and leave them inf in one that does not (train/update.py).
+    grads = [[[np.inf, -4.0]], [[np.nan]], [[-np.inf, 1.0]]]
+    for got, want in zip(clip("none", grads, [1.0]), grads):
+        np.testing.assert_array_equal(got, want)
+    # a kind in use scales only by its own factor: by value, inf is clipped
+    value = clip("value", grads, [2.0])
+    np.testing.assert_array_equal(value[0], [[2.0, -2.0]])
+
+
 def test_clip_value():
     (out,) = clip("value", [[[-6.0, 3.0, 5.0, -4.5]]], [4.5])
     np.testing.assert_array_equal(out, [[-4.5, 3.0, 4.5, -4.5]])

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from sweeper.config.options import OPTIMIZERS
+from sweeper.config.options import CLIP_KINDS, OPTIMIZERS
 from sweeper.config.schema import Config, InitConfig
 from sweeper.contract import ParamSpec, ProgramKey
 from sweeper.train.gaussian import gaussian
@@ -146,3 +146,9 @@ def optimizers_of(cfgs: list[Config]) -> tuple[str, ...]:
     """The optimizers among `cfgs`, in a fixed order: part of their program's key."""
     names = {cfg.optimizer.name for cfg in cfgs}
     return tuple(name for name in OPTIMIZERS if name in names)
+
+
+def clips_of(cfgs: list[Config]) -> tuple[str, ...]:
+    """The clip kinds among `cfgs`, in a fixed order: part of their program's key."""
+    names = {cfg.clip.name for cfg in cfgs}
+    return tuple(kind for kind in CLIP_KINDS if kind in names)

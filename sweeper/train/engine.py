@@ -32,6 +32,7 @@ from sweeper.train._tf import tf
 from sweeper.train.components import (
     Model,
     Task,
+    clips_of,
     model_of,
     optimizers_of,
     program_key,
@@ -55,7 +56,8 @@ def train(cfgs: list[Config]) -> Measurements:
     model = model_of(cfgs[0], task)
     params = _stack([model.initial_params(cfg.init, cfg.seed) for cfg in cfgs])
     buffers = _stack([model.initial_buffers() for _ in cfgs])
-    optimizers = optimizers_of(cfgs)
+    rules = optimizers_of(cfgs), clips_of(cfgs)
+    optimizers = rules[0]
     per_run = [_hyperparams(cfg) for cfg in cfgs]
     hp = {
         name: tf.constant([values[name] for values in per_run], tf.float32)
@@ -67,7 +69,7 @@ def train(cfgs: list[Config]) -> Measurements:
     )
     data = _data([task_of(cfg).training_data(cfg.steps, cfg.seed) for cfg in cfgs])
     probe = tuple(tf.constant(part) for part in task.probe())
-    program = _program(key, task, model, optimizers, len(cfgs))
+    program = _program(key, task, model, rules, len(cfgs))
     model.runs = len(cfgs)  # a model that traces its runs one by one reads it
     try:
         outputs = program(params, buffers, data, probe, hp)
@@ -76,14 +78,14 @@ def train(cfgs: list[Config]) -> Measurements:
             raise
         compile_cache.distrust(str(exc).strip().splitlines()[0])
         _PROGRAMS.clear()  # a new trace is a new program to look up
-        program = _program(key, task, model, optimizers, len(cfgs))
+        program = _program(key, task, model, rules, len(cfgs))
         outputs = program(params, buffers, data, probe, hp)
     compiled = compile_cache.publish() if compile_cache.active() else None
     layer, run, diverged_at, hists, final = outputs
     diverged_at = diverged_at.numpy()
     diverged_in = (
         divergence.where(
-            Update(task, model, optimizers),
+            Update(task, model, *rules),
             final,
             data,
             hp,
@@ -132,18 +134,20 @@ def _data(runs: list[tuple]) -> tuple:
 _PROGRAMS: dict = {}
 
 
-def _program(key: ProgramKey, task: Task, model: Model, optimizers: tuple, runs: int):
-    """The compiled loop for `runs` runs of a program key, traced once, then reused."""
-    cache_key = (key, optimizers, runs)  # one function per key: each traces once
+def _program(key: ProgramKey, task: Task, model: Model, rules: tuple, runs: int):
+    """The compiled loop for `runs` runs of a program key, traced once, then reused.
+    `rules`: the group's optimizers and clip kinds (components.optimizers_of, clips_of).
+    """
+    cache_key = (key, rules, runs)  # one function per key: each traces once
     if cache_key not in _PROGRAMS:
         # autograph=False: the loops are explicit tf.while_loops, and autograph would
         # rewrite the source of every helper, most of the trace time.
-        loop = _loop(key, task, model, optimizers)
+        loop = _loop(key, task, model, *rules)
         _PROGRAMS[cache_key] = tf.function(loop, autograph=False)
     return _PROGRAMS[cache_key]
 
 
-def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
+def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple, clips: tuple):
     """The whole-run loop: an outer loop over log points, an inner one of steps.
 
     Logging sits outside the inner loop rather than behind a per-step `if`: inside an
@@ -151,7 +155,7 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
     """
     every = key.log_every or key.steps
     n_logged = key.n_logged - 1  # rows after the first (row 0: the initial step)
-    update = Update(task, model, optimizers)
+    update = Update(task, model, optimizers, clips)
     specs, counts = update.specs, update.counts
     flatten, unflatten = update.flatten, update.unflatten
 
@@ -165,12 +169,10 @@ def _loop(key: ProgramKey, task: Task, model: Model, optimizers: tuple):
         # finite state from then on, so its files stay valid and its neighbours never
         # see its NaNs. (An update can overflow while loss and gradients are finite.)
         # x * 0 is 0 for a finite x and NaN for an infinite or NaN one, so the sum is
-        # finite exactly when every entry is: one reduction a vector, where is_finite
-        # then reduce_all compiled to four kernels each.
-        poison = sum(
-            tf.reduce_sum(flat * 0.0, axis=1)
-            for flat in [flat_grads, flat_new, *new_slots]
-        )
+        # finite exactly when every entry is: one reduction for all four vectors,
+        # where is_finite then reduce_all compiled to four kernels each.
+        zeros = [flat * 0.0 for flat in [flat_grads, flat_new, *new_slots]]
+        poison = tf.reduce_sum(tf.add_n(zeros), axis=1)
         finite = tf.math.is_finite(losses) & tf.math.is_finite(poison)
         apply = finite & (diverged_at < 0)  # a diverged run stops updating for good
         keep = lambda new, old: tf.where(apply[:, None], new, old)  # noqa: E731

@@ -7,7 +7,7 @@ optimizers hold one scalar learning rate per variable; tests/test_optim.py check
 against Keras.
 """
 
-from sweeper.config.options import OPTIMIZERS
+from sweeper.config.options import CLIP_KINDS, OPTIMIZERS
 from sweeper.train._tf import tf
 
 
@@ -22,22 +22,43 @@ def run_norm(tensor: tf.Tensor) -> tf.Tensor:
     return tf.sqrt(tf.reduce_sum(tf.square(tensor), axis=axes))
 
 
-def clip(grads: list, value, norm, global_norm) -> list:
+def clip(grads: list, value, norm, global_norm, kinds=CLIP_KINDS) -> list:
     """Clip each run's gradients by value, by norm per tensor and by global norm.
 
     The thresholds are [R] tensors, infinite for a kind a run does not use: an infinite
-    threshold is exactly the identity (clip to +-inf; min(1, inf / norm) = 1).
+    threshold is exactly the identity (see `_shrink`). `kinds`: the kinds any run uses;
+    the others are left out of the program, which changes no run's numbers.
     """
-    grads = [tf.clip_by_value(g, -per_run(value, g), per_run(value, g)) for g in grads]
-    grads = [g * per_run(_shrink(run_norm(g), norm), g) for g in grads]
-    total = tf.sqrt(tf.add_n([tf.square(run_norm(g)) for g in grads]))
-    shrink = _shrink(total, global_norm)
+    grads = clip_each(grads, value, norm, kinds)
+    if "global_norm" not in kinds:
+        return grads
+    flat = tf.concat([tf.reshape(g, [tf.shape(g)[0], -1]) for g in grads], axis=1)
+    shrink = global_shrink(flat, global_norm)
     return [g * per_run(shrink, g) for g in grads]
 
 
+def clip_each(grads: list, value, norm, kinds=CLIP_KINDS) -> list:
+    """The clips that act on each tensor alone: by value, then by the tensor's norm."""
+    if "value" in kinds:
+        grads = [
+            tf.clip_by_value(g, -per_run(value, g), per_run(value, g)) for g in grads
+        ]
+    if "norm" in kinds:
+        grads = [g * per_run(_shrink(run_norm(g), norm), g) for g in grads]
+    return grads
+
+
+def global_shrink(flat: tf.Tensor, threshold: tf.Tensor) -> tf.Tensor:
+    """Each run's global-norm factor ([R]) for its gradients as one [R, P] vector:
+    one reduction over all of them, where a sum per tensor was one kernel each."""
+    return _shrink(tf.sqrt(tf.reduce_sum(tf.square(flat), axis=1)), threshold)
+
+
 def _shrink(norm: tf.Tensor, threshold: tf.Tensor) -> tf.Tensor:
-    """Factor that scales a norm down to the threshold, exactly 1 when below it."""
-    return tf.minimum(1.0, threshold / norm)
+    """Factor that scales a norm down to the threshold, exactly 1 when below it, and
+    exactly 1 for an infinite threshold even when the norm is not finite (inf / inf
+    is NaN), so a clip kind a run does not use never touches its gradients."""
+    return tf.where(tf.math.is_inf(threshold), 1.0, tf.minimum(1.0, threshold / norm))
 
 
 def slot_count(name: str) -> int:

@@ -9,8 +9,9 @@ from sweeper.train._tf import tf
 class Update:
     """A model's parameters as flat [R, P] vectors, and one update of them."""
 
-    def __init__(self, task, model, optimizers: tuple):
-        self.task, self.model, self.optimizers = task, model, optimizers
+    def __init__(self, task, model, optimizers: tuple, clips: tuple):
+        self.task, self.model = task, model
+        self.optimizers, self.clips = optimizers, clips  # the kinds any run uses
         self.specs = model.param_specs()
         self.shapes = [spec.shape for spec in self.specs]
         self.counts = [spec.size for spec in self.specs]
@@ -36,16 +37,20 @@ class Update:
             losses = task.loss(task.predict(hs[-1], hp), y)
             total = tf.reduce_sum(losses)
         grads = tape.gradient(total, params)
-        clipped = optim.clip(
-            grads, hp["clip_value"], hp["clip_norm"], hp["clip_global_norm"]
-        )
         # The optimizer sees every parameter of a run as one flat [R, P] vector, and
-        # the finite checks and the keep-or-revert after it work on it: elementwise,
-        # the same arithmetic, but one fused kernel each instead of one per tensor,
-        # which is what XLA's compile time grows with.
-        flat_params, flat_grads, flat_clipped = map(
-            self.flatten, (params, grads, clipped)
-        )
+        # the clips but the per-tensor norm, the finite checks and the keep-or-revert
+        # after it work on it: elementwise, the same arithmetic, but one fused kernel
+        # each instead of one per tensor, which a step's time and XLA's compile time
+        # grow with.
+        flat_params, flat_grads = self.flatten(params), self.flatten(grads)
+        value, norm = hp["clip_value"], hp["clip_norm"]
+        if "norm" in self.clips:
+            flat_clipped = self.flatten(optim.clip_each(grads, value, norm, self.clips))
+        else:
+            (flat_clipped,) = optim.clip_each([flat_grads], value, norm, self.clips)
+        if "global_norm" in self.clips:
+            shrink = optim.global_shrink(flat_clipped, hp["clip_global_norm"])
+            flat_clipped = flat_clipped * shrink[:, None]
         flat_new, new_slots = optim.mixed_update(
             self.optimizers, hp["optimizer"], flat_params, flat_clipped, slots, hp, t
         )
