@@ -1,7 +1,7 @@
 """Time whole sweeps: sweeper's per-job and batched launchers against plain TF2 loops.
 
     python bench/sweep_speed.py [--grid default|big|both] [--baseline-runs 2]
-                                [--baseline-steps 1000]
+                                [--baseline-steps 1000] [--skip a|e|ae]
 
 (a), (b) and (e) (batched on one worker process) run the real CLI as subprocesses,
 timed from process start to exit (the report is written just before exit). (c) and (d)
@@ -283,6 +283,7 @@ def bench_grid(name: str, args: argparse.Namespace, tmp: Path) -> list[dict]:
     # an empty compile cache of its own.
     cmds["(f) (b) repeated (compile cache warm)"] = [*sweep, f"hydra.sweep.dir={tmp}/f"]
     cmds["(g) python -c 'import tensorflow'"] = [py, "-c", "import tensorflow"]
+    cmds = {label: cmd for label, cmd in cmds.items() if label[1] not in args.skip}
     caches = {label: tmp / f"cache-{label[1]}" for label in cmds}
     caches["(f) (b) repeated (compile cache warm)"] = caches[
         "(b) batched launcher (the default)"
@@ -304,15 +305,15 @@ def bench_grid(name: str, args: argparse.Namespace, tmp: Path) -> list[dict]:
             label += ", extrapolated"
             print(f"  {note}")
         rows.append({"grid": f"{name} ({runs} x {STEPS:,})", "method": label, **res})
+    wall = {row["method"][1]: row["wall"] for row in rows}
     for row in rows:
         row["rate"] = runs * STEPS / row["wall"]  # run-steps/s
-        row["ratio"] = row["wall"] / rows[1]["wall"]  # batched run-steps/s over this
+        row["ratio"] = row["wall"] / wall["b"]  # batched run-steps/s over this
     print(f"\n{'method':<44}" + "".join(f"{c:>12}" for c, _, _ in COLUMNS[1:]))
     for row in rows:
         method, *rest = cells(row)
         print(f"{method:<44}" + "".join(f"{c:>12}" for c in rest))
     print("batched x: batched run-steps/s over the row's (> 1 = batched is faster).")
-    wall = {row["method"][1]: row["wall"] for row in rows}
     cold, warm = wall["b"] / wall["g"], wall["f"] / wall["g"]
     print(
         f"Against a bare TensorFlow import ({wall['g']:.1f} s): (b) cold {cold:.2f}x, "
@@ -336,6 +337,13 @@ def main() -> None:
     parser.add_argument("--baseline-steps", type=int, default=1000, help="their steps")
     parser.add_argument(
         "--quiet-wait", type=float, default=120, help="max s to wait for idle CPUs"
+    )
+    parser.add_argument(
+        "--skip",
+        default="",
+        choices=["", "a", "e", "ae"],
+        help="rows to leave out: (a) per-job and (e) one worker, the slowest, which no "
+        "ratio of the acceptance reads",
     )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)  # steps jobs loop
     args = parser.parse_args()

@@ -76,6 +76,8 @@ SETTINGS = [
     # what pandas formats, quotes or defuses: numbers, flags, none, formulas, commas,
     # quotes, line breaks
     {"a": 3, "b": 0.001, "c": True, "d": None, "e": "=1+2", "f": 'x,"y"', "g": "a\nb"},
+    # an empty text (one column alone writes it '""'), a key to quote, a 'nan' in text
+    {"": "", "k,1": "banana", "nan": float("nan"), "x": [1, 2]},
 ]
 
 

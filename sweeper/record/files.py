@@ -83,18 +83,22 @@ def _long_columns(steps, layer: dict, run: dict) -> dict:
 def write_metrics(steps, layer: dict, run: dict, settings: dict, path: Path) -> None:
     """`metrics_table(...)` written as `write_csv` writes it, byte for byte, without
     the table: pandas formats a float cell by cell in Python with more work around
-    each than the formatting itself, and a sweep's parent writes every run's file."""
+    each than the formatting itself, and a sweep's parent writes every run's file.
+    Here the whole table's numbers are one `%` formatting."""
     columns = _long_columns(steps, layer, run)
-    cells = [
-        [str(value) for value in values.tolist()]
-        if values.dtype.kind in "iu"
-        else _cells(values)
-        for values in columns.values()
-    ]
+    formats = ["%s" if v.dtype.kind in "iu" else FLOAT_FORMAT for v in columns.values()]
+    values = [v.tolist() for v in columns.values()]
     end = os.linesep  # pandas' line end
+    rows = len(values[0])
+    text = end.join([",".join(formats)] * rows) % tuple(
+        value for row in zip(*values) for value in row
+    )
+    # A number's cell is only digits, signs, '.', 'e', 'inf' or 'nan': each 'nan' is a
+    # whole cell, and pandas writes NaN as an empty one.
+    text = text.replace("nan", "")
     names, first = _settings_cells(settings)
     lines = [names + ",".join(columns)]
-    lines += [first + ",".join(row) for row in zip(*cells)]
+    lines += [first + row for row in text.split(end)] if rows else []
     text = end.join(lines) + end
     _atomic_write(path, lambda h: h.write(text))
 
@@ -102,18 +106,26 @@ def write_metrics(steps, layer: dict, run: dict, settings: dict, path: Path) -> 
 def _settings_cells(settings: dict) -> tuple[str, str]:
     """The settings' header and row cells, each ending in a comma (empty without
     settings), as write_csv writes them: pandas formats and quotes its one row."""
-    if not settings:
-        return "", ""
-    table = _defused(pd.DataFrame({key: [value] for key, value in settings.items()}))
-    written = table.to_csv(index=False, float_format=FLOAT_FORMAT)
-    end = os.linesep
-    names, cells = written.removesuffix(end).split(end, 1)
-    return names + ",", cells + ","
+    names = "".join(_settings_cell(key, None)[0] for key in settings)
+    cells = "".join(_settings_cell(key, value)[1] for key, value in settings.items())
+    return names, cells
 
 
-def _cells(values: np.ndarray) -> list[str]:
-    """Float cells as pandas writes them with FLOAT_FORMAT: NaN empty."""
-    return ["" if x != x else FLOAT_FORMAT % x for x in values.tolist()]
+_CELLS: dict = {}
+
+
+def _settings_cell(key, value) -> tuple[str, str]:
+    """One setting's header and row cell, each with its comma, as pandas writes them
+    in a table of other columns (each column is formatted and quoted on its own),
+    kept by key and value: a sweep's runs repeat them."""
+    found = _CELLS.get(memo := (repr(key), type(value), repr(value)))
+    if found is None:
+        # After a column "_" of 0: a table of one column writes an empty cell as '""'
+        table = _defused(pd.DataFrame({"_": [0], key: [value]}))
+        written = table.to_csv(index=False, float_format=FLOAT_FORMAT)
+        names, cells = written.removesuffix(os.linesep).split(os.linesep, 1)
+        found = _CELLS[memo] = (names[2:] + ",", cells[2:] + ",")
+    return found
 
 
 def umask() -> int:
