@@ -6,6 +6,7 @@ by hand.
 
 import argparse
 import io
+import math
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, NullLocator
 from PIL import Image
 
 from sweeper.record import files, lock
@@ -85,6 +86,7 @@ def _save(fig: Figure, path: Path) -> None:
     compresses them faster than its default, to about the same size (NOTES.md)."""
     canvas = FigureCanvasAgg(fig)  # explicit Agg: no display needed, no pyplot state
     _no_minor_ticks_over_decades(fig)
+    _plain_powers_of_ten(fig)
     fig.set_dpi(DPI)
     canvas.draw()
     rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
@@ -102,6 +104,30 @@ def _no_minor_ticks_over_decades(fig: Figure) -> None:
             low, high = sorted(axis.get_view_interval())
             if axis.get_scale() == "log" and low > 0 and high / low > MINOR_SPAN:
                 axis.set_minor_locator(NullLocator())
+
+
+def _plain_powers_of_ten(fig: Figure) -> None:
+    """A log axis' decade labels as plain text (10⁻³) where matplotlib writes them as
+    mathtext ($10^{-3}$), which looks the same: its parse and layout were a fifth of
+    the report's drawing time, on 48 log panels and every log colour bar."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            default = type(axis.get_major_formatter()) is LogFormatterSciNotation
+            if axis.get_scale() == "log" and default:
+                axis.set_major_formatter(FuncFormatter(power_of_ten))
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten(x: float, _position=None) -> str:
+    """10ᵏ for a decade, as plain text; any other value as %g."""
+    if not (x > 0 and math.isfinite(x)):
+        return ""
+    k = round(math.log10(x))
+    if not math.isclose(x, 10.0**k, rel_tol=1e-9):
+        return f"{x:g}"
+    return "10" + str(k).translate(_SUPERSCRIPT)
 
 
 # Drawings a forked worker renders, by index: fork hands them over without pickling.
