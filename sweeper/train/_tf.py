@@ -14,10 +14,19 @@ set before XLA first reads its flags; an `xla_cpu_max_isa` of the user's own win
 The persistent compile cache (train/compile_cache.py) is set up there too.
 """
 
+import importlib.metadata
 import os
 import sys
 
 from sweeper.train import compile_cache
+
+
+def _tensorflow_is(prefix: str) -> bool:
+    try:
+        return importlib.metadata.version("tensorflow").startswith(prefix)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # The engine's measurements run as TensorFlow graph ops (train/engine.py), and
@@ -26,7 +35,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 _XLA_FLAGS = os.environ.get("XLA_FLAGS", "")
 if "xla_cpu_max_isa" not in _XLA_FLAGS:
-    os.environ["XLA_FLAGS"] = f"{_XLA_FLAGS} --xla_cpu_max_isa=AVX".strip()
+    _XLA_FLAGS = f"{_XLA_FLAGS} --xla_cpu_max_isa=AVX".strip()
+# XLA's older (elemental) CPU fusion emitters compile the small nets' kernels faster
+# than its MLIR ones, the default, to the same bits (measured on every activation,
+# NOTES.md). An XLA that does not know a flag of XLA_FLAGS stops the process, so it is
+# set only on the TensorFlow it was measured with; a user's own setting wins.
+if "xla_cpu_use_fusion_emitters" not in _XLA_FLAGS and _tensorflow_is("2.21."):
+    _XLA_FLAGS += " --xla_cpu_use_fusion_emitters=false"
+os.environ["XLA_FLAGS"] = _XLA_FLAGS
 compile_cache.enable()  # after the flags it is keyed by, before TensorFlow reads them
 
 
