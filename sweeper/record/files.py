@@ -106,9 +106,8 @@ def write_metrics(steps, layer: dict, run: dict, settings: dict, path: Path) -> 
 def _settings_cells(settings: dict) -> tuple[str, str]:
     """The settings' header and row cells, each ending in a comma (empty without
     settings), as write_csv writes them: pandas formats and quotes its one row."""
-    names = "".join(_settings_cell(key, None)[0] for key in settings)
-    cells = "".join(_settings_cell(key, value)[1] for key, value in settings.items())
-    return names, cells
+    pairs = [_settings_cell(key, value) for key, value in settings.items()]
+    return "".join(name for name, _ in pairs), "".join(cell for _, cell in pairs)
 
 
 _CELLS: dict = {}

@@ -95,26 +95,31 @@ def _save(fig: Figure, path: Path) -> None:
     files.write_bytes(png.getvalue(), path)  # never through a link at `path`
 
 
+def _log_axes(fig: Figure):
+    """Every log-scaled axis of the figure, colour bars included."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_scale() == "log":
+                yield axis
+
+
 def _no_minor_ticks_over_decades(fig: Figure) -> None:
     """Minor ticks off on a log axis that spans several decades (colour bars too):
     ~8 a decade, unlabelled, they only crowd the axis, and placing them was ~40% of
     drawing a figure. An axis of less keeps them, where they carry its labels."""
-    for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            low, high = sorted(axis.get_view_interval())
-            if axis.get_scale() == "log" and low > 0 and high / low > MINOR_SPAN:
-                axis.set_minor_locator(NullLocator())
+    for axis in _log_axes(fig):
+        low, high = sorted(axis.get_view_interval())
+        if low > 0 and high / low > MINOR_SPAN:
+            axis.set_minor_locator(NullLocator())
 
 
 def _plain_powers_of_ten(fig: Figure) -> None:
     """A log axis' decade labels as plain text (10⁻³) where matplotlib writes them as
     mathtext ($10^{-3}$), which looks the same: its parse and layout were a fifth of
     the report's drawing time, on 48 log panels and every log colour bar."""
-    for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            default = type(axis.get_major_formatter()) is LogFormatterSciNotation
-            if axis.get_scale() == "log" and default:
-                axis.set_major_formatter(FuncFormatter(power_of_ten))
+    for axis in _log_axes(fig):
+        if type(axis.get_major_formatter()) is LogFormatterSciNotation:
+            axis.set_major_formatter(FuncFormatter(power_of_ten))
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
