@@ -137,3 +137,38 @@ def test_log_axes_label_decades_as_plain_text(tmp_path):
     assert "10⁻³" in shown and not any("$" in text for text in shown)
     assert not any("10" in t.get_text() for t in linear.get_yticklabels())
     assert (tmp_path / "f.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    "xlabels, ylabels",
+    [
+        (["normal", "xavier"], ["2", "3", "4"]),  # level x, upright one-character y
+        ([f"a_long_setting_value_{i}" for i in range(6)], ["a", "b"]),  # x overlap
+        (["0", "1", "2"], [f"depth={i} init=he_normal" for i in range(30)]),  # y too
+    ],
+)
+def test_cell_grid_labels_ticks_as_seaborn_does(xlabels, ylabels):
+    """cell_grid.heatmap writes the tick labels seaborn's heatmap would: the same
+    texts at the same places, turned the same way (seaborn measures each on a new
+    renderer; cell_grid on one)."""
+    import seaborn as sns
+
+    from sweeper.report import cell_grid
+
+    data = pd.DataFrame(
+        np.arange(len(ylabels) * len(xlabels)).reshape(len(ylabels), -1)
+    )
+
+    def ticks(ax):
+        return [
+            [(t.get_text(), t.get_rotation(), t.get_va()) for t in labels]
+            for labels in (ax.get_xticklabels(), ax.get_yticklabels())
+        ] + [list(ax.get_xticks()), list(ax.get_yticks())]
+
+    theirs = Figure(figsize=(4, 3)).add_subplot()
+    sns.heatmap(data, ax=theirs, xticklabels=xlabels, yticklabels=ylabels)
+    ours = Figure(figsize=(4, 3)).add_subplot()
+    cell_grid.heatmap(data, ours, xlabels, ylabels)
+    assert ticks(ours) == ticks(theirs)
+    rotations = {t.get_rotation() for t in ours.get_xticklabels()}
+    assert rotations == ({90.0} if len(xlabels) == 6 else {0.0})  # the cases differ

@@ -10,10 +10,10 @@ pools the runs of every other axis and seed, and says how many there are.
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.figure import Figure
 
 from sweeper.record.verdict import VERDICTS
+from sweeper.report import cell_grid
 from sweeper.report.analysis import cli_text
 from sweeper.report.plots import UNHEALTHY, levels, plain
 
@@ -71,9 +71,11 @@ def heatmaps(runs: pd.DataFrame, keys: list[str], fig: Figure) -> Figure:
                     share[i, j] = which[cell].mean()
                     note[i, j] = f"{int(which[cell].sum())}/{int(cell.sum())}"
         ax = fig.add_subplot(rows, columns, index + 1)
-        sns.heatmap(
+        cell_grid.heatmap(
             pd.DataFrame(share),
-            ax=ax,
+            ax,
+            [plain(cli_text(runs, x, c)) for c in cols],
+            [plain(cli_text(runs, y, r)) for r in lines] if y else [""],
             vmin=0,
             vmax=1,
             cmap="Reds",
@@ -81,8 +83,6 @@ def heatmaps(runs: pd.DataFrame, keys: list[str], fig: Figure) -> Figure:
             fmt="",
             linewidths=1,
             linecolor="white",
-            xticklabels=[plain(cli_text(runs, x, c)) for c in cols],
-            yticklabels=[plain(cli_text(runs, y, r)) for r in lines] if y else [""],
             cbar_kws={"label": "share of runs"},
         )
         ax.set_xlabel(plain(x))

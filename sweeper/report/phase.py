@@ -3,10 +3,10 @@ mean-field order-to-chaos line (chi_1 = 1, sweeper.theory) drawn over it."""
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.figure import Figure
 
 from sweeper import theory
+from sweeper.report import cell_grid
 from sweeper.report.analysis import CONFIG, swept_keys
 from sweeper.report.numbers import num
 from sweeper.report.plots import levels, plain
@@ -50,9 +50,11 @@ def _panel(runs: pd.DataFrame, activation: str, ax, limit: float) -> None:
     count = count.reindex(index=ys, columns=xs).fillna(0).astype(int)
     text = median.map(lambda v: f"{v:+.3f}" if np.isfinite(v) else "")
     text = text + count.map(lambda n: f"\n{n} seed{'s' * (n != 1)}" if n else "")
-    sns.heatmap(
+    cell_grid.heatmap(
         median,
-        ax=ax,
+        ax,
+        [num(v) for v in xs],
+        [num(v) for v in ys],
         cmap="RdBu_r",  # diverging: a shrinking signal blue, a growing one red
         vmin=-limit,
         vmax=limit,
@@ -62,8 +64,6 @@ def _panel(runs: pd.DataFrame, activation: str, ax, limit: float) -> None:
         annot_kws={"fontsize": 7},
         linewidths=1,
         linecolor="white",
-        xticklabels=[num(v) for v in xs],
-        yticklabels=[num(v) for v in ys],
         cbar_kws={"label": "measured slope at init (decades / layer)"},
     )
     ax.invert_yaxis()  # sigma_b2 grows upwards, as in Poole et al.'s figures

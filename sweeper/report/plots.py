@@ -7,7 +7,6 @@ shows a figure: the report module does that. Gradient flow over training: flows.
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LogNorm, Normalize
@@ -16,6 +15,7 @@ from matplotlib.patches import Rectangle
 from seaborn.utils import relative_luminance
 
 from sweeper.record.verdict import EARLY
+from sweeper.report import cell_grid
 from sweeper.report.analysis import cli_text, labels, setting_labels
 from sweeper.report.numbers import sci
 from sweeper.report.stories import commonest
@@ -98,26 +98,28 @@ def heatmap(
     grid = np.full((len(rows), len(cols)), np.nan)
     verdict = np.full(grid.shape, "", dtype=object)
     note = np.full(grid.shape, "", dtype=object)
-    for i, row in enumerate(rows):
-        for j, col in enumerate(cols):
-            cell = data[(data[x] == col) & ((data[y] == row) if y else True)]
-            if not cell.empty:
-                grid[i, j] = cell[value].median()
-                verdict[i, j] = commonest(cell["verdict"])
-                note[i, j] = _seeds(cell, value, verdict[i, j])
+    row_of, col_of = (
+        {r: i for i, r in enumerate(rows)},
+        {c: j for j, c in enumerate(cols)},
+    )
+    for key, cell in data.groupby([y, x] if y else [x], sort=False):
+        i, j = (row_of[key[0]], col_of[key[1]]) if y else (0, col_of[key[0]])
+        grid[i, j] = cell[value].median()
+        verdict[i, j] = commonest(cell["verdict"])
+        note[i, j] = _seeds(cell, value, verdict[i, j])
     norm = _norm(grid) if norm is None else norm
     log = isinstance(norm, LogNorm)
     name = NAMES.get(value, value)
     shown = np.where(grid > 0, grid, norm.vmin) if log else grid  # 0 at the low end
-    sns.heatmap(
+    cell_grid.heatmap(
         pd.DataFrame(shown),
-        ax=ax,
+        ax,
+        [plain(cli_text(runs, x, c)) for c in cols],
+        [plain(cli_text(runs, y, r)) for r in rows] if y else [""],
         cmap=CMAP,
         norm=norm,
         linewidths=1,
         linecolor="white",
-        xticklabels=[plain(cli_text(runs, x, c)) for c in cols],
-        yticklabels=[plain(cli_text(runs, y, r)) for r in rows] if y else [""],
         cbar=colorbar and norm is not None,
         cbar_kws={"label": _scale_label(value, log)},
     )
@@ -212,9 +214,11 @@ def layer_profile(
     norm = LogNorm(positive.min(), positive.max()) if positive.size else None
     shown = table.where(table.isna() | (table > 0), norm.vmin if norm else 0.0)
     small = table.size <= 120  # annotate values only while they stay readable
-    sns.heatmap(
+    cell_grid.heatmap(
         shown,
-        ax=ax,
+        ax,
+        list(shown.columns),
+        list(shown.index),
         cmap=CMAP,
         norm=norm,
         annot=table.map(sci) if small else False,

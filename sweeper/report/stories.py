@@ -5,6 +5,8 @@ seeds. Every figure is the median over them with its range, and says how many se
 agree on the verdict; a setting of one run says it is one seed.
 """
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 
@@ -38,8 +40,10 @@ def by_setting(runs: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
 
 def commonest(values: pd.Series, order=rules.VERDICTS) -> str:
     """The most common value; a tie goes to the one first in `order` (the worst)."""
-    counts = values.value_counts()
-    tied = counts[counts == counts.max()].index
+    values = np.asarray(values, dtype=object)
+    counts = Counter(values[pd.notna(values)])  # value_counts without its Series
+    most = max(counts.values())
+    tied = [value for value, count in counts.items() if count == most]
     return min(tied, key=lambda v: order.index(v) if v in order else len(order))
 
 
