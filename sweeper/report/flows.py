@@ -13,7 +13,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import LogLocator, MaxNLocator
+from matplotlib.ticker import FixedLocator, LogLocator, MaxNLocator
 
 from sweeper.report.analysis import labels
 from sweeper.report.plots import NAMES, UNITS, plain
@@ -73,15 +73,16 @@ def gradient_flow_grid(
     same_steps = last_steps.nunique() <= 1
     nrows = -(-len(jobs) // 4)
     fig.set_size_inches(16, 3 * nrows)
+    lines = _lines(shown, value)
     for index, (job, title) in enumerate(zip(jobs, titles)):
         ax = fig.add_subplot(nrows, 4, index + 1)
-        one = shown[shown["job"] == job]
-        numbers = sorted(one["layer"].unique())
+        numbers = sorted(lines[job])
         for layer in numbers:
             dashed = layer == numbers[-1] and len(numbers) > 1
             style = "--" if dashed else "-"
-            _line(ax, one, value, layer, color=colours[layer], linestyle=style)
-        _axis_scale(ax, one[value])
+            steps, values = lines[job][layer]
+            ax.plot(steps, values, color=colours[layer], linestyle=style)
+        _axis_scale(ax, pd.concat([line[1] for line in lines[job].values()]))
         ax.grid(True, which="major", alpha=0.3)
         # Four panels a row: a long title wraps rather than runs into its
         # neighbour's. Placed by hand (y): matplotlib's own placement measures every
@@ -97,9 +98,9 @@ def gradient_flow_grid(
         # small panels they are unreadable, and drawing them was most of the time.
         # Few major ticks too: each is four artists to place and draw.
         ax.minorticks_off()
-        ax.xaxis.set_major_locator(MaxNLocator(2))
+        _shown_ticks(ax.xaxis, MaxNLocator(2))
         if ax.get_yscale() == "log":
-            ax.yaxis.set_major_locator(LogLocator(numticks=5))
+            _shown_ticks(ax.yaxis, LogLocator(numticks=5))
     # Margins by hand, in inches (a constrained layout of 48 panels took 40% of the
     # time to draw them): room for the y tick labels, between rows for the x labels
     # and a two-line title, and at the top for the title and the legend.
@@ -116,6 +117,29 @@ def gradient_flow_grid(
         hspace=0.95 / 2.05,
     )
     return fig
+
+
+def _lines(metrics: pd.DataFrame, value: str) -> dict:
+    """job -> layer -> (steps, values) in step order, the runs' lines."""
+    rows = metrics.sort_values(["job", "layer", "step"], kind="stable")
+    lines: dict = {}
+    for (job, layer), line in rows.groupby(["job", "layer"], sort=False):
+        lines.setdefault(job, {})[layer] = (line["step"], line[value])
+    return lines
+
+
+def _shown_ticks(axis, locator) -> None:
+    """The locator's ticks inside the axis' view, fixed: a locator also returns ticks
+    beyond the view, and the axis makes each one (four artists) only to skip it."""
+    locator.set_axis(axis)
+    ticks = np.asarray(locator())
+    scale = axis.get_transform()
+    low, high = sorted(scale.transform(axis.get_view_interval()))
+    at = scale.transform(ticks)
+    slack = 1e-10 * (high - low)  # as matplotlib's own test of a tick in view
+    axis.set_major_locator(
+        FixedLocator(ticks[(at >= low - slack) & (at <= high + slack)])
+    )
 
 
 def _legend(fig: Figure, colours: list, y: float) -> None:
