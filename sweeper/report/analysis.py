@@ -234,7 +234,9 @@ def labels(runs: pd.DataFrame, keys: list[str] | None = None) -> pd.Series:
     parts = [runs[k].map(lambda v, k=k: f"{k}={cli_text(runs, k, v)}") for k in keys]
     if not parts:
         return runs["job"].map(lambda job: "this run" if job == "." else f"job {job}")
-    return pd.concat(parts, axis=1).agg(" ".join, axis=1)
+    # Joined as lists: a row-wise DataFrame.agg makes a Series of every row.
+    joined = [" ".join(row) for row in zip(*(part.tolist() for part in parts))]
+    return pd.Series(joined, index=runs.index)
 
 
 def setting_labels(runs: pd.DataFrame) -> pd.Series:

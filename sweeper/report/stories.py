@@ -34,8 +34,9 @@ def by_setting(runs: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     """(label, runs) per setting, in job order of each setting's first run."""
     if runs.empty:
         return []
-    names = analysis.setting_labels(runs)
-    return [(label, runs[names == label]) for label in dict.fromkeys(names)]
+    names = analysis.setting_labels(runs).to_numpy()
+    groups = runs.groupby(names, sort=False).indices  # in order of first appearance
+    return [(label, runs.iloc[index]) for label, index in groups.items()]
 
 
 def commonest(values: pd.Series, order=rules.VERDICTS) -> str:
@@ -63,11 +64,12 @@ def spread(values, digits: int | None = None, signed: bool = False) -> str:
 
 def thresholds(group: pd.DataFrame) -> VerdictConfig:
     """The verdict thresholds the runs were judged with (the defaults if unrecorded)."""
+    first = group.iloc[0]  # one row, not a column lookup per threshold
     fields = {}
     for name in vars(VerdictConfig()):
         column = f"{analysis.CONFIG}verdict.{name}"
-        if column in group and pd.notna(group[column].iloc[0]):
-            fields[name] = float(group[column].iloc[0])
+        if column in first.index and pd.notna(first[column]):
+            fields[name] = float(first[column])
     return VerdictConfig(**fields)
 
 
