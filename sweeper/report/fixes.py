@@ -60,22 +60,25 @@ def settings(runs: pd.DataFrame) -> pd.DataFrame:
     labels = analysis.labels(runs, keys)
     groups = runs.groupby(labels.to_numpy(), sort=False).indices  # in job order
     steady = _steady_each(runs, groups)
+    # Columns taken out once: per setting, numpy indexing instead of a sub-table.
+    values = {key: runs[key].to_numpy(object) for key in keys}
+    verdicts = runs["verdict"].to_numpy(object)
+    trained = (runs["status"] != "failed").to_numpy()
+    loss, accuracy = (_numbers(runs, c) for c in ("final_loss", "final_accuracy"))
     rows = []
     for label, index in groups.items():
-        group = runs.iloc[index]
-        trained = group[group["status"] != "failed"]
-        first = group.iloc[0]
+        mine, kept = verdicts[index], index[trained[index]]
         rows.append(
             {
-                **{key: first[key] for key in keys},
+                **{key: values[key][index[0]] for key in keys},
                 "setting": label,
-                "seeds": len(group),
-                "healthy": int((group["verdict"] == "healthy").sum()),
+                "seeds": len(index),
+                "healthy": int((mine == "healthy").sum()),
                 "steady": int(steady[index].sum()),
-                "verdict": (verdict := commonest(group["verdict"])),
-                "agree": int((group["verdict"] == verdict).sum()),
-                "loss": _median(trained.get("final_loss")),
-                "accuracy": _median(trained.get("final_accuracy")),
+                "verdict": (verdict := commonest(mine)),
+                "agree": int((mine == verdict).sum()),
+                "loss": _median(loss[kept]),
+                "accuracy": _median(accuracy[kept]),
             }
         )
     return pd.DataFrame(rows)
@@ -100,11 +103,16 @@ def _steady_each(runs: pd.DataFrame, groups: dict) -> np.ndarray:
     return steady
 
 
-def _median(values) -> float:
-    if values is None:
-        return float("nan")
-    values = pd.to_numeric(values, errors="coerce").dropna()
-    return float(values.median()) if len(values) else float("nan")
+def _numbers(runs: pd.DataFrame, column: str) -> np.ndarray:
+    """A column as floats (NaN where absent or not a number)."""
+    if column not in runs:
+        return np.full(len(runs), np.nan)
+    return pd.to_numeric(runs[column], errors="coerce").to_numpy(float)
+
+
+def _median(values: np.ndarray) -> float:
+    values = values[~np.isnan(values)]
+    return float(np.median(values)) if len(values) else float("nan")
 
 
 def single_changes(runs: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:

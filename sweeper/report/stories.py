@@ -48,6 +48,13 @@ def commonest(values: pd.Series, order=rules.VERDICTS) -> str:
     return min(tied, key=lambda v: order.index(v) if v in order else len(order))
 
 
+def _counts(values) -> list[tuple]:
+    """(value, count) as value_counts orders them: most common first, ties in order
+    of first appearance; nulls left out."""
+    counts = Counter(v for v in values if pd.notna(v))
+    return sorted(counts.items(), key=lambda item: -item[1])
+
+
 def spread(values, digits: int | None = None, signed: bool = False) -> str:
     """Median over seeds and its range, "-3.0 (-3.1 to -2.9)"; a lone value alone.
     `digits`: fixed decimals (else two significant digits); `signed`: with + or -."""
@@ -81,9 +88,10 @@ def setting_story(label: str, group: pd.DataFrame, alone: bool = False) -> str:
     head = f"{label}: {verdict}" + (
         "" if alone else " (one seed)" if n == 1 else f" in {agree} of {n} seeds"
     )
-    others = group.loc[group["verdict"] != verdict, "verdict"].value_counts()
-    if len(others):
-        head += " (" + ", ".join(f"{c} {v}" for v, c in others.items()) + ")"
+    verdicts = group["verdict"].to_numpy(object)
+    others = _counts(verdicts[verdicts != verdict])
+    if others:
+        head += " (" + ", ".join(f"{c} {v}" for v, c in others) + ")"
     clauses = [c for c in _physics(group, verdict) if c] + [_outcome(group, verdict)]
     return f"{head} — " + "; ".join(clauses) + "."
 
@@ -178,7 +186,7 @@ def _decades(group: pd.DataFrame, column: str) -> np.ndarray:
     that is exactly zero at the first layer (-inf), unless the loss was not finite
     from the first step on (NaN: nothing was measured)."""
     values = group[column].to_numpy(float)
-    measured = (group["diverged_at"].fillna(1) > 0).to_numpy()
+    measured = ~(group["diverged_at"].to_numpy(float) <= 0)  # NaN: never diverged
     return np.where(np.isnan(values) & measured, -np.inf, values)
 
 
