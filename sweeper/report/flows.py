@@ -47,8 +47,8 @@ def _line(ax: Axes, metrics_one_run: pd.DataFrame, value: str, layer, **style):
     return ax.plot(rows["step"], rows[value], **style)[0]
 
 
-def _axis_scale(ax: Axes, values: pd.Series) -> None:
-    values = values.to_numpy()
+def _axis_scale(ax: Axes, values) -> None:
+    values = np.asarray(values, float)
     if (values[np.isfinite(values)] > 0).any():
         ax.set_yscale("log")
 
@@ -82,7 +82,7 @@ def gradient_flow_grid(
             style = "--" if dashed else "-"
             steps, values = lines[job][layer]
             ax.plot(steps, values, color=colours[layer], linestyle=style)
-        _axis_scale(ax, pd.concat([line[1] for line in lines[job].values()]))
+        _axis_scale(ax, np.concatenate([line[1] for line in lines[job].values()]))
         ax.grid(True, which="major", alpha=0.3)
         # Four panels a row: a long title wraps rather than runs into its
         # neighbour's. Placed by hand (y): matplotlib's own placement measures every
@@ -122,9 +122,16 @@ def gradient_flow_grid(
 def _lines(metrics: pd.DataFrame, value: str) -> dict:
     """job -> layer -> (steps, values) in step order, the runs' lines."""
     rows = metrics.sort_values(["job", "layer", "step"], kind="stable")
+    if rows.empty:
+        return {}
+    job, layer = rows["job"].to_numpy(), rows["layer"].to_numpy()
+    steps, values = rows["step"].to_numpy(), rows[value].to_numpy()
+    # Where the (job, layer) pair changes: each line is a slice, not a sub-table.
+    starts = [0, *np.flatnonzero((job[1:] != job[:-1]) | (layer[1:] != layer[:-1])) + 1]
     lines: dict = {}
-    for (job, layer), line in rows.groupby(["job", "layer"], sort=False):
-        lines.setdefault(job, {})[layer] = (line["step"], line[value])
+    for start, end in zip(starts, [*starts[1:], len(rows)]):
+        line = (steps[start:end], values[start:end])
+        lines.setdefault(job[start], {})[layer[start]] = line
     return lines
 
 
