@@ -240,6 +240,14 @@ def sweeper_probe_loss(sweep_dir: Path, job: list[str], step: int) -> float:
     return float("nan")
 
 
+def report_seconds(sweep_dir: Path) -> float:
+    """A sweep's report time: from the last file any job wrote to report.html (the
+    report is the last thing a sweep writes; its jobs' files all come before)."""
+    jobs = [d for d in sweep_dir.iterdir() if d.is_dir() and d.name != ".hydra"]
+    last = max(p.stat().st_mtime for d in jobs for p in d.rglob("*") if p.is_file())
+    return (sweep_dir / "report.html").stat().st_mtime - last
+
+
 COLUMNS = [  # header, row key, format
     ("method", "method", ""),
     ("wall s", "wall", ".1f"),
@@ -319,6 +327,11 @@ def bench_grid(name: str, args: argparse.Namespace, tmp: Path) -> list[dict]:
         f"Against a bare TensorFlow import ({wall['g']:.1f} s): (b) cold {cold:.2f}x, "
         f"(f) warm {warm:.2f}x. (b) is {wall['d'] / wall['b']:.1f}x faster than (d) "
         f"tf.function-per-step and {wall['c'] / wall['b']:.0f}x than (c) eager."
+    )
+    reports = {k: report_seconds(tmp / k) for k in "bf" if (tmp / k).is_dir()}
+    print(
+        f"Report of the {runs} runs (the last job's files to report.html): "
+        + ", ".join(f"({k}) {t:.2f} s" for k, t in reports.items())
     )
     print("The extrapolated rows' RSS and others are those of their measured subset.")
     if n_steps % 100 == 0:  # sweeper logs every 100 steps (the default log_every)
