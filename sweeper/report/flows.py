@@ -137,7 +137,8 @@ def _lines(metrics: pd.DataFrame, value: str) -> dict:
 
 def _shown_ticks(axis, locator) -> None:
     """The locator's ticks inside the axis' view, fixed: a locator also returns ticks
-    beyond the view, and the axis makes each one (four artists) only to skip it."""
+    beyond the view, and the axis makes each one (its lines and labels) only to skip
+    it."""
     locator.set_axis(axis)
     ticks = np.asarray(locator())
     scale = axis.get_transform()
