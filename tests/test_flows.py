@@ -67,3 +67,28 @@ def test_gradient_flow_grid_labels_shared_steps_under_each_column_only(synthetic
     fig = flows.gradient_flow_grid(metrics, runs, Figure(), shown)
     labelled = [ax.get_xlabel() == "training step" for ax in fig.get_axes()]
     assert labelled == [False, False, True, True, True, True]
+
+
+def test_gradient_flow_grid_ticks_are_the_locators_own_within_the_view(synthetic_data):
+    """Each panel keeps exactly the ticks its locators (MaxNLocator(2) on steps,
+    LogLocator(numticks=5) on a log y) place inside the panel's view, and the lines
+    carry each run's metrics in step order."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.ticker import LogLocator, MaxNLocator
+
+    runs, metrics = synthetic_data
+    shown = runs["job"].tolist()
+    fig = flows.gradient_flow_grid(metrics, runs, Figure(), shown)
+    FigureCanvasAgg(fig).draw()
+    for ax, job in zip(fig.get_axes(), shown):
+        for axis, locator in (
+            (ax.xaxis, MaxNLocator(2)),
+            (ax.yaxis, LogLocator(numticks=5)),
+        ):
+            low, high = sorted(axis.get_view_interval())
+            wanted = [t for t in locator.tick_values(low, high) if low <= t <= high]
+            np.testing.assert_allclose(axis.get_majorticklocs(), wanted)
+        one = metrics[metrics["job"] == job].sort_values(["layer", "step"])
+        for line, (_, rows) in zip(ax.get_lines(), one.groupby("layer")):
+            np.testing.assert_array_equal(line.get_xdata(), rows["step"])
+            np.testing.assert_array_equal(line.get_ydata(), rows["grad_norm"])
