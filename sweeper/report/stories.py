@@ -71,6 +71,8 @@ def spread(values, digits: int | None = None, signed: bool = False) -> str:
 
 def thresholds(group: pd.DataFrame) -> VerdictConfig:
     """The verdict thresholds the runs were judged with (the defaults if unrecorded)."""
+    if group.empty:
+        return VerdictConfig()
     first = group.iloc[0]  # one row, not a column lookup per threshold
     fields = {}
     for name in vars(VerdictConfig()):
