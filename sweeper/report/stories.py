@@ -41,10 +41,8 @@ def by_setting(runs: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
 
 def commonest(values: pd.Series, order=rules.VERDICTS) -> str:
     """The most common value; a tie goes to the one first in `order` (the worst)."""
-    values = np.asarray(values, dtype=object)
-    counts = Counter(values[pd.notna(values)])  # value_counts without its Series
-    most = max(counts.values())
-    tied = [value for value, count in counts.items() if count == most]
+    counts = _counts(values)
+    tied = [value for value, count in counts if count == counts[0][1]]
     return min(tied, key=lambda v: order.index(v) if v in order else len(order))
 
 
