@@ -22,6 +22,24 @@ pool.run(time.sleep, [60, 60], print, print)
 """
 
 
+# The same, with workers forked from a fork server that imported TensorFlow: the
+# server's pid comes first.
+FORKED_PARENT = """
+import os, time
+from multiprocessing import forkserver
+from sweeper.sweep.pool import Pool
+from sweeper.train import lean
+pool = Pool(2, lean.engine, lean.PRELOAD)
+
+def started(_):
+    if len(pool._busy) == 2:
+        workers = [str(p.pid) for p, _ in pool._busy.values()]
+        print(forkserver._forkserver._forkserver_pid, *workers, flush=True)
+
+pool.run(time.sleep, [60, 60], print, print, started)
+"""
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -31,12 +49,14 @@ def alive(pid: int) -> bool:
         return stat.read().split(")")[-1].split()[0] != "Z"
 
 
-def test_busy_workers_end_when_their_parent_is_killed():
+@pytest.mark.parametrize("script", [PARENT, FORKED_PARENT], ids=["spawned", "forked"])
+def test_busy_workers_end_when_their_parent_is_killed(script):
     parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True
     )
     workers = [int(pid) for pid in parent.stdout.readline().split()]
-    assert len(workers) == 2 and all(map(alive, workers))
+    assert len(workers) == 2 + (script is FORKED_PARENT)  # and the fork server
+    assert all(map(alive, workers))
     time.sleep(1.0)  # the workers are past their start-up
     parent.send_signal(signal.SIGKILL)  # no cleanup of its own can run
     parent.wait()
@@ -44,6 +64,27 @@ def test_busy_workers_end_when_their_parent_is_killed():
     while any(map(alive, workers)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(map(alive, workers))
+
+
+def test_forked_workers_come_from_one_server_that_loaded_tensorflow_in_one_thread():
+    from multiprocessing import forkserver
+
+    from sweeper.train import lean
+
+    pool = Pool(2, lean.engine, lean.PRELOAD)
+    stats: dict = {}  # a worker's /proc/self/stat, as it reads it
+    try:
+        stat = Path("/proc/self/stat")
+        pool.run(Path.read_text, [stat, stat], stats.__setitem__, print)
+        server = forkserver._forkserver._forkserver_pid
+        maps = Path(f"/proc/{server}/maps").read_text()
+        threads = len(list(Path(f"/proc/{server}/task").iterdir()))
+    finally:
+        pool.close()
+    parents = {int(text.split(")")[-1].split()[1]) for text in stats.values()}
+    assert len(stats) == 2 and parents == {server} and server != os.getpid()
+    assert "_pywrap_tensorflow" in maps  # loaded once, there, before any fork
+    assert threads == 1  # none to hold a lock across a fork
 
 
 def _group_members(pgid: int) -> list[str]:

@@ -272,14 +272,24 @@ def test_bad_input_stops_before_training_with_one_line(tmp_path, args, message):
     assert not (tmp_path / "outputs").exists()  # nothing started
 
 
+def _children(pid: int) -> list[int]:
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+
+
 def _workers(pid: int) -> list:
-    """PIDs of a process's spawned workers (not its resource tracker)."""
+    """PIDs of a process's workers: spawned, or forked by its fork server (not the
+    server itself, nor the resource tracker)."""
     found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-            if b"spawn_main" in cmdline:
-                found.append(int(child))
+    for child in _children(pid):
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        if b"spawn_main" in cmdline:
+            found.append(child)
+        elif b"multiprocessing.forkserver" in cmdline:
+            found += _children(child)
     return found
 
 

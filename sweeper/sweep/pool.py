@@ -5,31 +5,45 @@ future fails), which would turn one killed worker into a lost sweep. Here the pa
 hands each worker one item at a time over its own pipe, so it always knows which item
 a dead worker held: it records that item as failed and starts a replacement.
 
-Workers start when the pool is made and call `warm` (importing TensorFlow) at once, so
-that import overlaps whatever the parent does before it has work to hand out.
+Workers call `warm` (importing TensorFlow) as they start, and the import overlaps
+whatever the parent does before it has work to hand out. Given a `preload` module, a
+pool forks its workers from a server process (multiprocessing's fork server) that
+imports it once, while the parent goes on: TensorFlow's import is then paid once, not
+once per worker on cores the parent's own start-up needs too (NOTES.md). Without, each
+worker is spawned as the pool is made and imports it itself.
 """
 
 import ctypes
 import os
 import signal
 import traceback
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.connection import wait
 from typing import Callable
 
 
 class Pool:
-    """Up to `workers` spawned processes; `run` hands them items, `close` ends them."""
+    """Up to `workers` processes; `run` hands them items, `close` ends them."""
 
-    def __init__(self, workers: int, warm: Callable | None = None):
-        # spawn, not fork: a forked child of a process that loaded TensorFlow can hang.
-        self._context = get_context("spawn")
+    def __init__(
+        self, workers: int, warm: Callable | None = None, preload: str | None = None
+    ):
         self.workers = workers
         self._warm = warm
+        self.preload = preload if "forkserver" in get_all_start_methods() else None
         self._idle: list = []  # (connection, process) of started, unused workers
         self._busy: dict = {}  # connection -> [process, index] of those at work
-        for _ in range(workers):
-            self._idle.append(self._start())
+        if self.preload:
+            # Workers start when `run` first needs them: starting one waits for the
+            # server's import, which runs while the parent gets there.
+            self._context = get_context("forkserver")
+            _start_server(self._context, self.preload)
+        else:
+            # spawn, not fork: a forked child of a process that started TensorFlow
+            # (its threads) can hang.
+            self._context = get_context("spawn")
+            for _ in range(workers):
+                self._idle.append(self._start())
 
     def _start(self):
         conn, child = self._context.Pipe()
@@ -126,10 +140,10 @@ class Pool:
 _early: list = []  # a pool started before the launcher was known (cli/early.py)
 
 
-def start_early(workers: int, warm: Callable) -> None:
+def start_early(workers: int, warm: Callable, preload: str | None = None) -> None:
     """Start a pool now, for a launcher to `take_early` later."""
     if not _early:
-        _early.append(Pool(workers, warm))
+        _early.append(Pool(workers, warm, preload))
 
 
 def take_early(workers: int, warm: Callable) -> Pool | None:
@@ -138,6 +152,35 @@ def take_early(workers: int, warm: Callable) -> Pool | None:
     if _early and _early[0].workers == workers and _early[0]._warm is warm:
         return _early.pop()
     return None
+
+
+def _start_server(context, preload: str) -> None:
+    """Start the fork server, importing `preload`, unless it runs already.
+
+    It ignores Ctrl-C (as the workers do, see `_start`) and learns which process to die
+    with from the environment it starts with (`serve_forks`)."""
+    from multiprocessing import forkserver
+
+    context.set_forkserver_preload(["sweeper.sweep.fork_server", preload])
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ[_PARENT] = str(os.getpid())
+    try:
+        forkserver.ensure_running()
+    finally:
+        del os.environ[_PARENT]
+        signal.signal(signal.SIGINT, previous)
+
+
+_PARENT = "SWEEPER_FORK_SERVER_PARENT"
+_server: int | None = None  # in the fork server and the workers forked from it: its pid
+
+
+def serve_forks() -> None:
+    """In the fork server (sweep/fork_server.py): end with the process that started
+    it; the workers it forks end with the server (`_serve`)."""
+    global _server
+    _server = os.getpid()
+    die_with_parent(int(os.environ.pop(_PARENT, os.getppid())))
 
 
 def close_early() -> None:
@@ -165,7 +208,7 @@ NICE = 5
 
 def _serve(conn, warm: Callable | None, parent: int) -> None:
     """Worker side: run (task, item) pairs as they come, send back (ok, result)."""
-    die_with_parent(parent)
+    die_with_parent(_server or parent)  # a forked worker's parent is the server
     os.nice(NICE)
     if warm:
         warm()
@@ -182,15 +225,24 @@ def _serve(conn, warm: Callable | None, parent: int) -> None:
 
 
 def end_helpers() -> None:
-    """Stop multiprocessing's resource tracker, which spawned workers start.
+    """Stop multiprocessing's fork server and resource tracker, which workers start.
 
-    Left alone it ends only once this process has exited and closed its pipe, so for a
-    moment after the command returns a process of the sweep is still there (and a
-    zombie until init reaps it). Its own `_stop` closes the pipe and waits for it.
+    Left alone each ends only once this process has exited and closed its pipe, so for
+    a moment after the command returns a process of the sweep is still there (and a
+    zombie until init reaps it). Their own `_stop` closes the pipe and waits for it.
+    The fork server is killed first: it would end through the interpreter's teardown,
+    slow with TensorFlow loaded, and it holds the tracker's pipe too.
     """
-    from multiprocessing import resource_tracker
+    from multiprocessing import forkserver, resource_tracker
 
-    tracker = getattr(resource_tracker, "_resource_tracker", None)
-    stop = getattr(tracker, "_stop", None)
-    if stop is not None:
-        stop()
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid is not None:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for helper in (server, getattr(resource_tracker, "_resource_tracker", None)):
+        stop = getattr(helper, "_stop", None)
+        if stop is not None:
+            stop()

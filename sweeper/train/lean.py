@@ -12,20 +12,28 @@ launcher's jobs), never in a user's process that imports sweeper.keras: there Ke
 must see the user's pandas.
 """
 
+import importlib
 import sys
 from contextlib import contextmanager
 
 OPTIONAL = ("sklearn", "matplotlib", "IPython", "pandas")
+PRELOAD = "sweeper.train.preload"  # `load` for a fork server (sweep/pool.py)
 
 
 def engine():
     """sweeper.train.engine, TensorFlow imported without Keras' optional modules."""
-    if "tensorflow" in sys.modules:
-        from sweeper.train import engine
-    else:
-        with _unimportable([name for name in OPTIONAL if name not in sys.modules]):
-            from sweeper.train import engine
+    load()
+    from sweeper.train import engine
+
     return engine
+
+
+def load() -> None:
+    """TensorFlow imported without Keras' optional modules, not started
+    (train/_tf_import.py): what a process may still fork after."""
+    if "tensorflow" not in sys.modules:
+        with _unimportable([name for name in OPTIONAL if name not in sys.modules]):
+            importlib.import_module("sweeper.train._tf_import")
 
 
 @contextmanager
