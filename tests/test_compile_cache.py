@@ -75,9 +75,16 @@ def test_folders_of_processes_that_are_gone_are_removed(tmp_path):
     for folder in (gone, mine):
         folder.mkdir()
         (folder / "x.pb").write_bytes(b"x")
-        os.utime(folder, (time.time() - 3600, time.time() - 3600))
+    # entries staged for publishing (`publish`), left by a process killed meanwhile
+    staged_gone = tmp_path / f".{NAME}.{2**22 + 12345}.tmp"
+    staged_mine = tmp_path / f".{NAME}.{os.getpid()}.tmp"
+    for path in (gone, mine, staged_gone, staged_mine):
+        if not path.exists():
+            path.write_bytes(b"x")
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
     compile_cache._remove_stale(tmp_path)
     assert not gone.exists() and mine.exists()
+    assert not staged_gone.exists() and staged_mine.exists()
 
 
 def _sweep(folder, cache, *extra, cache_on: bool = True):
@@ -121,6 +128,8 @@ def test_a_repeated_sweep_compiles_nothing_and_a_bad_entry_is_ignored(tmp_path):
     [shared] = cache.iterdir()
     entries = sorted(shared.glob("*.pb"))
     assert len(entries) == 2
+    # every process's own folder removed as it ended (workers skip Python's exit)
+    assert [p.name for p in shared.iterdir() if p.suffix != ".pb"] == []
     entries[0].write_bytes(entries[0].read_bytes()[:-10])  # truncated
     (shared / NAME).write_bytes(b"not a compiled program")  # foreign
     again, third, stderr = _sweep(tmp_path / "again", cache)

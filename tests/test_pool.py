@@ -29,7 +29,7 @@ import os, time
 from multiprocessing import forkserver
 from sweeper.sweep.pool import Pool
 from sweeper.train import lean
-pool = Pool(2, lean.engine, lean.PRELOAD)
+pool = Pool(2, *lean.WORKER)
 
 def started(_):
     if len(pool._busy) == 2:
@@ -71,7 +71,7 @@ def test_forked_workers_come_from_one_server_that_loaded_tensorflow_in_one_threa
 
     from sweeper.train import lean
 
-    pool = Pool(2, lean.engine, lean.PRELOAD)
+    pool = Pool(2, *lean.WORKER)
     stats: dict = {}  # a worker's /proc/self/stat, as it reads it
     try:
         stat = Path("/proc/self/stat")

@@ -39,4 +39,4 @@ def start_workers(argv: list[str]) -> None:
             if value != "null" and not (value.isdigit() and int(value) > 0):
                 return  # a sweep over workers, or a value the check will refuse
             workers = int(value) if value != "null" else workers
-    pool.start_early(workers, lean.engine, lean.PRELOAD)
+    pool.start_early(workers, *lean.WORKER)

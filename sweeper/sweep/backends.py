@@ -54,7 +54,7 @@ class LocalBackend:
         set-up and the composition of every job's config."""
         if self.pool is None:
             early = take_early(self.workers, lean.engine)
-            self.pool = early or Pool(self.workers, lean.engine, lean.PRELOAD)
+            self.pool = early or Pool(self.workers, *lean.WORKER)
 
     def open(self) -> int:
         self.prepare()  # again for a second batch of a sweep

@@ -5,7 +5,8 @@ future fails), which would turn one killed worker into a lost sweep. Here the pa
 hands each worker one item at a time over its own pipe, so it always knows which item
 a dead worker held: it records that item as failed and starts a replacement.
 
-Workers call `warm` (importing TensorFlow) as they start, and the import overlaps
+Workers call `warm` (importing TensorFlow) as they start, and `done` before they exit
+(without Python's teardown, slow with TensorFlow loaded). The import overlaps
 whatever the parent does before it has work to hand out. Given a `preload` module, a
 pool forks its workers from a server process (multiprocessing's fork server) that
 imports it once, while the parent goes on: TensorFlow's import is then paid once, not
@@ -26,10 +27,14 @@ class Pool:
     """Up to `workers` processes; `run` hands them items, `close` ends them."""
 
     def __init__(
-        self, workers: int, warm: Callable | None = None, preload: str | None = None
+        self,
+        workers: int,
+        warm: Callable | None = None,
+        preload: str | None = None,
+        done: Callable | None = None,
     ):
         self.workers = workers
-        self._warm = warm
+        self._warm, self._done = warm, done
         self.preload = preload if "forkserver" in get_all_start_methods() else None
         self._idle: list = []  # (connection, process) of started, unused workers
         self._busy: dict = {}  # connection -> [process, index] of those at work
@@ -48,7 +53,9 @@ class Pool:
     def _start(self):
         conn, child = self._context.Pipe()
         process = self._context.Process(
-            target=_serve, args=(child, self._warm, os.getpid()), daemon=True
+            target=_serve,
+            args=(child, self._warm, self._done, os.getpid()),
+            daemon=True,
         )
         # A Ctrl-C at the terminal reaches every process of its group: the parent
         # handles it and ends its workers, which must not print tracebacks of their
@@ -140,10 +147,11 @@ class Pool:
 _early: list = []  # a pool started before the launcher was known (cli/early.py)
 
 
-def start_early(workers: int, warm: Callable, preload: str | None = None) -> None:
-    """Start a pool now, for a launcher to `take_early` later."""
+def start_early(workers: int, *setup) -> None:
+    """Start a pool now (`setup`: Pool's warm, preload, done), for a launcher to
+    `take_early` later."""
     if not _early:
-        _early.append(Pool(workers, warm, preload))
+        _early.append(Pool(workers, *setup))
 
 
 def take_early(workers: int, warm: Callable) -> Pool | None:
@@ -206,7 +214,7 @@ PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 NICE = 5
 
 
-def _serve(conn, warm: Callable | None, parent: int) -> None:
+def _serve(conn, warm: Callable | None, done: Callable | None, parent: int) -> None:
     """Worker side: run (task, item) pairs as they come, send back (ok, result)."""
     die_with_parent(_server or parent)  # a forked worker's parent is the server
     os.nice(NICE)
@@ -219,6 +227,8 @@ def _serve(conn, warm: Callable | None, parent: int) -> None:
         except Exception:
             conn.send((False, traceback.format_exc()))
     conn.close()
+    if done:
+        done()
     # Every result is sent: skip the interpreter's teardown, which is slow with
     # TensorFlow loaded, while the parent waits.
     os._exit(0)

@@ -12,7 +12,9 @@ rename, which no reader sees half done. The shared folder's name holds TensorFlo
 version and a fingerprint of the XLA flags and the CPU, so another version or flag
 never reads an entry; it is pruned to `SWEEPER_CACHE_MB` (oldest first).
 
-No TensorFlow here: `enable` must run before TensorFlow reads its flags.
+No TensorFlow here: `enable` must run before TensorFlow reads its flags, which it does
+at its first compile, not at its import: a fork server that imported TensorFlow `hold`s
+the cache for the workers it forks, and each of them enables its own (train/_tf.py).
 """
 
 import atexit
@@ -36,7 +38,9 @@ FLAG = "--tf_xla_persistent_cache_directory"
 PRIVATE = ".proc-"  # private folders: .proc-<pid>-<random>, inside the shared one
 OWNED = "SWEEPER_CACHE_PRIVATE"  # the private folder this process put in TF_XLA_FLAGS
 
-_state: dict = {}  # "shared", "private", "known" (entry names seen) once enabled
+# "pid" of the process it is for; once enabled "shared", "private", "known" (entry
+# names seen); or "held" (`hold`).
+_state: dict = {}
 
 
 def root() -> Path:
@@ -76,13 +80,20 @@ def shared_folder() -> Path:
 
 def enable() -> Path | None:
     """Give this process its private cache folder, seeded from the shared one; None
-    when the cache is off or the user set XLA's cache folder themselves."""
-    if _state or os.environ.get(SWITCH, "").lower() in ("0", "off", "false", "no"):
+    when the cache is off or the user set XLA's cache folder themselves.
+
+    A process forked from one that enabled or held the cache gets a folder of its own
+    (two processes must never share one)."""
+    if _state.get("pid") == os.getpid():
         return _state.get("private")
+    forked = bool(_state)  # sweeper's own process before the fork: so is this one
+    _state.clear()
+    if os.environ.get(SWITCH, "").lower() in ("0", "off", "false", "no"):
+        return None
     _forget_inherited()
     if FLAG in os.environ.get("TF_XLA_FLAGS", ""):
         return None  # the user's own cache folder: theirs to manage
-    if "tensorflow" in sys.modules:
+    if "tensorflow" in sys.modules and not forked:
         return None  # the caller started TensorFlow (their own fit): not our process
     try:
         shared = shared_folder()
@@ -101,14 +112,21 @@ def enable() -> Path | None:
     flags = os.environ.get("TF_XLA_FLAGS", "")
     os.environ["TF_XLA_FLAGS"] = f"{flags} {FLAG}={private}".strip()
     os.environ[OWNED] = str(private)
-    _state.update(shared=shared, private=private, known=known)
+    _state.update(pid=os.getpid(), shared=shared, private=private, known=known)
     atexit.register(close)
     return private
 
 
+def hold() -> None:
+    """No cache folder for this process, which forks the ones that compile: each of
+    them enables its own."""
+    _state.clear()
+    _state.update(pid=os.getpid(), held=True)
+
+
 def active() -> bool:
     """Whether this process has its cache folder (`enable` gave it one)."""
-    return bool(_state)
+    return "private" in _state and _state["pid"] == os.getpid()
 
 
 def _forget_inherited() -> None:
@@ -124,7 +142,7 @@ def _forget_inherited() -> None:
 def publish() -> int:
     """Check the entries TensorFlow added to this process's folder and publish the
     sound ones into the shared folder; return how many were new (compiled here)."""
-    if not _state:
+    if not active():
         return 0
     shared, private, known = _state["shared"], _state["private"], _state["known"]
     added = 0
@@ -139,6 +157,8 @@ def publish() -> int:
         try:
             _link(entry, staged)
             os.replace(staged, shared / entry.name)  # whole, or not at all
+            # a rename onto a link to the same file does nothing, and leaves `staged`
+            staged.unlink(missing_ok=True)
         except OSError as exc:
             _warn(f"cannot publish a compiled program to {shared}: {exc}")
     if added:
@@ -148,7 +168,7 @@ def publish() -> int:
 
 def close() -> None:
     """Publish what is left and remove this process's folder."""
-    if _state:
+    if active():
         publish()
         shutil.rmtree(_state["private"], ignore_errors=True)
         _state.clear()
@@ -158,7 +178,7 @@ def distrust(reason: str) -> None:
     """TensorFlow refused an entry it was given (its HLO is not the program's): empty
     this process's folder, and the shared entries it was seeded with, never to be
     read again; the caller retraces."""
-    if not _state:
+    if not active():
         return
     _warn(f"a compile cache entry did not match its program ({reason}); removed")
     _state["known"].clear()  # what TensorFlow writes anew is published anew
@@ -207,16 +227,21 @@ def prune(shared: Path) -> None:
 
 
 def _remove_stale(shared: Path, age: float = 60.0) -> None:
-    """Private folders of processes that are gone (killed before `close`)."""
-    for folder in shared.glob(f"{PRIVATE}*"):
-        pid = folder.name.removeprefix(PRIVATE).split("-")[0]
+    """Private folders and staged entries (`publish`) of processes that are gone
+    (killed before `close`, or in the middle of a publish)."""
+    folders = [(path, path.name.split("-")[1]) for path in shared.glob(f"{PRIVATE}*")]
+    staged = [(path, path.name.split(".")[-2]) for path in shared.glob(".*.pb.*.tmp")]
+    for path, pid in folders + staged:
         try:
-            young = time.time() - folder.lstat().st_mtime < age
-            if folder.is_symlink() or young or (pid.isdigit() and _alive(int(pid))):
+            young = time.time() - path.lstat().st_mtime < age
+            if young or (pid.isdigit() and _alive(int(pid))):
                 continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink()
         except FileNotFoundError:
             continue
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:

@@ -36,6 +36,19 @@ def load() -> None:
             importlib.import_module("sweeper.train._tf_import")
 
 
+def done() -> None:
+    """What a training process does before it exits without Python's teardown
+    (sweep/pool.py): its compile cache folder published and removed, which the cache's
+    exit handler would do."""
+    from sweeper.train import compile_cache
+
+    compile_cache.close()
+
+
+# A training worker's set-up for sweep/pool.py's Pool: warm, preload, done.
+WORKER = (engine, PRELOAD, done)
+
+
 @contextmanager
 def _unimportable(names: list[str]):
     for name in names:
