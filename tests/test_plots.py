@@ -118,21 +118,21 @@ def test_layer_profile(synthetic_data, synthetic_sweep):
 
 
 def test_log_axes_label_decades_as_plain_text(tmp_path):
-    """render.save writes a log axis' decades as 10⁻³, not mathtext: the same look,
-    without mathtext's parse (report/render.py); other labels are left alone."""
-    from sweeper.report import render
+    """build._save writes a log axis' decades as 10⁻³, not mathtext: the same look,
+    without mathtext's parse (report/build.py); other labels are left alone."""
+    from sweeper.report import build
 
-    assert render.power_of_ten(1e-3) == "10⁻³"
-    assert render.power_of_ten(1.0) == "10⁰"
-    assert render.power_of_ten(1e12) == "10¹²"
-    assert render.power_of_ten(2e-3) == "0.002"
-    assert render.power_of_ten(0.0) == render.power_of_ten(float("nan")) == ""
+    assert build.power_of_ten(1e-3) == "10⁻³"
+    assert build.power_of_ten(1.0) == "10⁰"
+    assert build.power_of_ten(1e12) == "10¹²"
+    assert build.power_of_ten(2e-3) == "0.002"
+    assert build.power_of_ten(0.0) == build.power_of_ten(float("nan")) == ""
     fig = Figure()
     log, linear = fig.subplots(1, 2)
     log.plot([1, 2, 3], [1e-6, 1e-3, 1.0])
     log.set_yscale("log")
     linear.plot([1, 2, 3], [0.5, 1.0, 2.0])
-    render.save(fig, tmp_path / "f.png")
+    build._save(fig, tmp_path / "f.png")
     shown = [t.get_text() for t in log.get_yticklabels() if t.get_visible()]
     assert "10⁻³" in shown and not any("$" in text for text in shown)
     assert not any("10" in t.get_text() for t in linear.get_yticklabels())

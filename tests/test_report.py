@@ -14,7 +14,6 @@ from PIL import Image
 
 from conftest import SYNTHETIC_STEPS
 from sweeper.report import build as report
-from sweeper.report import render
 from sweeper.report import figures
 from synthetic import write_sweep
 
@@ -195,7 +194,7 @@ def test_cli_rebuilds_a_single_run_folder(synthetic_sweep, tmp_path):
     assert (folder / "report.html").is_file()
     with Image.open(folder / "gradient_flow.png") as png:  # opaque: no alpha
         assert (png.format, png.mode) == ("PNG", "RGB")
-        assert png.info["dpi"] == pytest.approx((render.DPI, render.DPI), abs=0.01)
+        assert png.info["dpi"] == pytest.approx((report.DPI, report.DPI), abs=0.01)
 
 
 def test_shared_flow_figure_shows_one_run_per_setting_not_healthy_first():

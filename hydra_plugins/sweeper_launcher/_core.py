@@ -13,7 +13,6 @@ import gc
 import logging
 import shlex
 import sys
-import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
@@ -104,13 +103,8 @@ class SweeperLauncher(Launcher):
                     self._configure_log()
                 returns[index] = result
 
-            def trained() -> None:
-                self._notify_trained([job.out_dir.name for job in jobs])
-
             try:
-                loop.run(
-                    jobs, self.backend, workers, self.group_memory_mb, written, trained
-                )
+                loop.run(jobs, self.backend, workers, self.group_memory_mb, written)
             except KeyboardInterrupt:
                 _interrupted(jobs, self.config)  # the `finally` ends the workers
         finally:
@@ -132,20 +126,6 @@ class SweeperLauncher(Launcher):
         )
         self._configure_log()
         return result
-
-    def _notify_trained(self, jobs: list[str]) -> None:
-        """Tell the callbacks that have an `on_sweep_trained(config, jobs)` (sweeper's
-        report) that every job's run files are written, before Hydra's bookkeeping
-        of the last jobs; one that fails is warned about, as Hydra does."""
-        for callback in getattr(self.hydra_context.callbacks, "callbacks", []):
-            hook = getattr(callback, "on_sweep_trained", None)
-            if hook is None:
-                continue
-            try:
-                hook(config=self.config, jobs=jobs)
-            except Exception as exc:
-                name = type(callback).__name__
-                warnings.warn(f"Callback {name}.on_sweep_trained raised {exc!r}")
 
     @staticmethod
     def _log_job(config: DictConfig, overrides) -> None:

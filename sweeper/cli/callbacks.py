@@ -28,7 +28,6 @@ class ReportCallback(Callback):
 
     def __init__(self) -> None:
         self.jobs: set[str] | None = None  # this command's job dirs, by name
-        self.begun = None  # the report begun by `on_sweep_trained`
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
         _hold(Path(config.hydra.run.dir))
@@ -45,41 +44,29 @@ class ReportCallback(Callback):
     def on_run_end(self, config: DictConfig, **kwargs) -> None:
         self._report(Path(config.hydra.run.dir), None)
 
-    def on_sweep_trained(self, config: DictConfig, jobs: list[str], **kwargs) -> None:
-        """sweeper's launcher: every job's run files are written, and Hydra's
-        bookkeeping of the jobs is still to come. The report begins now, its figures
-        drawing on forked processes meanwhile; `on_multirun_end` writes it."""
-        from sweeper.report import build
-
-        _freeze()  # before the fork, see `_freeze`
-        try:
-            self.begun = build.Report(Path(config.hydra.sweep.dir), set(jobs))
-        except Exception:
-            self.begun = None  # the report begins again at the end, and says why
-
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        begun, self.begun = self.begun, None
-        self._report(Path(config.hydra.sweep.dir), self.jobs, begun)
+        self._report(Path(config.hydra.sweep.dir), self.jobs)
 
     @classmethod
-    def _report(cls, folder: Path, jobs: set[str] | None, begun=None) -> None:
-        from sweeper.report import build, narrative
+    def _report(cls, folder: Path, jobs: set[str] | None) -> None:
+        from sweeper.report import analysis, build, narrative
 
-        _freeze()
+        # The command ends with its report, and what the sweep made (every job's
+        # config, Hydra's JobReturns) lives to the end: the collector is told to leave
+        # it alone. Else its first full collection walks it all in the report (most
+        # of reading a big sweep's runs back, NOTES.md), and the report's forked
+        # drawing processes, collecting too, would touch, and so copy, its pages.
+        gc.freeze()
+
+        runs, _ = analysis.load_runs(folder, jobs)
+        cls.failed_runs = int((runs["status"] == "failed").sum()) if len(runs) else 0
+        print(f"sweeper: writing the report of {len(runs)} runs", flush=True)
+        stale = build.stale_jobs(folder, jobs)
+        if stale:
+            print(f"sweeper: {narrative.left_out_line(stale)}")
         try:
-            if begun is None or not begun.current(jobs):
-                if begun is not None:
-                    begun.close()
-                begun = build.Report(folder, jobs)
-            runs = begun.runs
-            cls.failed_runs = int((runs["status"] == "failed").sum())
-            print(f"sweeper: writing the report of {len(runs)} runs", flush=True)
-            stale = build.stale_jobs(folder, jobs)
-            if stale:
-                print(f"sweeper: {narrative.left_out_line(stale)}")
-            path = begun.write()
+            path = build.build(folder, jobs)
         except build.NoRunsError as exc:
-            cls.failed_runs = 0
             print(f"sweeper: no report: {exc}")
             return
         except Exception as exc:  # a full disk, a folder that cannot be written, ...
@@ -90,20 +77,8 @@ class ReportCallback(Callback):
                 file=sys.stderr,
             )
             return
-        finally:
-            if begun is not None:
-                begun.close()
         for line in narrative.terminal_lines(runs):
             print(f"sweeper: {line}")
         print(f"sweeper: report written to {path}")
         if cls.failed_runs:
             print(f"sweeper: {cls.failed_runs} run(s) failed; see the report")
-
-
-def _freeze() -> None:
-    """The command ends with its report, and what the sweep made (every job's config,
-    Hydra's JobReturns) lives to the end: the collector is told to leave it alone.
-    Else its first full collection walks it all in the report (most of reading a big
-    sweep's runs back, NOTES.md), and the report's forked drawing processes,
-    collecting too, would touch, and so copy, its pages."""
-    gc.freeze()

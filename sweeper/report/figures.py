@@ -1,6 +1,6 @@
 """The report's figures: which to draw, their captions, and how each is drawn.
 
-`drawings` lists them in report order; report/render.py renders and saves them.
+`drawings` lists them in report order; report/build.py renders and saves them.
 """
 
 import re
@@ -20,7 +20,7 @@ def drawings(runs: pd.DataFrame, metrics: pd.DataFrame) -> list:
     """(file name, caption, draw, cost) of every figure, in report order.
 
     `draw()` returns the Figure; `cost`, its rough drawing time in panels of the
-    gradient-flow grid, decides what to draw first (report/render.py). Per unit: one
+    gradient-flow grid, decides what to draw first (report/build.py). Per unit: one
     such panel, three heatmap cells (each three lines of text) or three rows of the
     layer profile, measured on the 256-run grid.
     """

@@ -25,15 +25,11 @@ def run(
     workers: int,
     group_memory_mb: float,
     written: Callable[[int], None],
-    trained: Callable[[], None] | None = None,
 ) -> None:
     """Train every job that is not done yet and write its files as its group ends.
 
     `workers` is how many groups `backend` trains at once; `written(index)` is called
     for each job so written, in this process, while other groups still train.
-    `trained()`, once every group has ended and every job's files are written, before
-    `written` for the jobs of the last groups: what waits for all of them (the report)
-    may begin beside that.
     """
     todo = [i for i, job in enumerate(jobs) if not is_done(job)]
     cfgs = [jobs[i].cfg for i in todo]
@@ -64,21 +60,11 @@ def run(
 
     # The report's imports (pandas, matplotlib, seaborn) load while the workers train,
     # when this process would only wait for them.
-    importing = threading.Thread(
+    threading.Thread(
         target=importlib.import_module, args=(REPORT,), daemon=True
-    )
-    importing.start()
+    ).start()
     try:
         backend.train(cfgs, groups, finished, progress.started, write_one)
-    except BaseException:  # trained is kept, also when the sweep is interrupted
+    finally:  # trained is kept, also when the sweep is interrupted
         while write_one():
             pass
-        raise
-    last = list(unwritten)  # the last groups' jobs: their files first, then `trained`
-    for index, outcome in last:
-        write(jobs[index], outcome)
-    if trained is not None:
-        importing.join()  # no other thread while `trained` may fork
-        trained()
-    for index, _ in last:
-        written(index)
