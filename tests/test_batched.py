@@ -151,6 +151,25 @@ def test_plan_hands_out_the_costliest_groups_first():
     assert groups.seconds(both) > groups.seconds(adam) > groups.seconds(sgd)
 
 
+def test_the_last_group_trains_in_halves_when_others_train_beside_it():
+    """The parent writes the jobs of the groups that end last after all training: the
+    cheapest group, planned last, comes as two halves of one program."""
+    from sweeper.config.schema import Config
+    from sweeper.sweep import plan as groups
+
+    cfgs = [Config(depth=d, seed=s) for d in (2, 3, 6) for s in range(40)]
+    plan = groups.plan(cfgs, memory_mb=1024, parts=2)
+    assert plan[:2] == [list(range(80, 120)), list(range(40, 80))]  # deepest first
+    assert plan[2:] == [list(range(20)), list(range(20, 40))]  # depth 2, halved
+    # as many groups as workers: nothing trains beside the last, it stays whole
+    assert sorted(groups.plan(cfgs[:80], memory_mb=1024, parts=2)) == [
+        list(range(40)),
+        list(range(40, 80)),
+    ]
+    few = [Config(depth=d, seed=s) for d in (2, 3, 6) for s in range(20)]
+    assert len(groups.plan(few, memory_mb=1024, parts=2)) == 3  # too few to halve
+
+
 def test_a_plan_of_no_runs_is_empty():
     from sweeper.sweep.plan import plan
 
