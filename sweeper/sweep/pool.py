@@ -10,17 +10,23 @@ Workers call `warm` (importing TensorFlow) as they start, and `done` before they
 whatever the parent does before it has work to hand out. Given a `preload` module, a
 pool forks its workers from a server process (multiprocessing's fork server) that
 imports it once, while the parent goes on: TensorFlow's import is then paid once, not
-once per worker on cores the parent's own start-up needs too (NOTES.md). Without, each
-worker is spawned as the pool is made and imports it itself.
+once per worker on cores the parent's own start-up needs too (NOTES.md). Without (and
+off Linux), each worker is spawned as the pool is made and imports it itself.
 """
 
 import ctypes
 import os
 import signal
+import sys
 import traceback
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.connection import wait
 from typing import Callable
+
+
+# Linux only: on macOS a fork after numpy (Accelerate) or TensorFlow loaded Apple's
+# frameworks is unsafe (they refuse or crash in the child).
+_FORK_SERVER = sys.platform == "linux" and "forkserver" in get_all_start_methods()
 
 
 class Pool:
@@ -35,7 +41,7 @@ class Pool:
     ):
         self.workers = workers
         self._warm, self._done = warm, done
-        self.preload = preload if "forkserver" in get_all_start_methods() else None
+        self.preload = preload if _FORK_SERVER else None
         self._idle: list = []  # (connection, process) of started, unused workers
         self._busy: dict = {}  # connection -> [process, index] of those at work
         if self.preload:
