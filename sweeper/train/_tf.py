@@ -4,13 +4,14 @@ Every module that runs TensorFlow imports `tf` from here.
 """
 
 from sweeper.train import compile_cache
-from sweeper.train._tf_import import quiet_stderr, tensorflow
+from sweeper.train._tf_import import LOADED_HERE, quiet_stderr, tensorflow
 
 
 def _start():
-    # Done at TensorFlow's import, but a worker forked after that import (sweep/pool.py)
-    # gets its own cache folder here, before TensorFlow reads its flags.
-    compile_cache.enable()
+    # Here, not at the import: a worker forked after the import (sweep/pool.py) needs
+    # a cache folder of its own; TensorFlow reads its flags at its first compile.
+    if LOADED_HERE:
+        compile_cache.enable()
     with quiet_stderr():
         try:
             # One TensorFlow thread per process measured fastest for these small nets

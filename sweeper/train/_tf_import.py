@@ -15,15 +15,12 @@ in a group of other optimizers than alone, and chaotic runs then drift apart. Wi
 it every float32 op rounds once, as numpy and eager TensorFlow do, and a run's numbers
 are the same bits in every program it can be part of (tests/test_engine.py). It must be
 set before XLA first reads its flags; an `xla_cpu_max_isa` of the user's own wins.
-The persistent compile cache (train/compile_cache.py) is set up here too.
 """
 
 import importlib.metadata
 import os
 import sys
 from contextlib import contextmanager
-
-from sweeper.train import compile_cache
 
 
 def _tensorflow_is(prefix: str) -> bool:
@@ -48,7 +45,6 @@ if "xla_cpu_max_isa" not in _XLA_FLAGS:
 if "xla_cpu_use_fusion_emitters" not in _XLA_FLAGS and _tensorflow_is("2.21."):
     _XLA_FLAGS += " --xla_cpu_use_fusion_emitters=false"
 os.environ["XLA_FLAGS"] = _XLA_FLAGS
-compile_cache.enable()  # after the flags it is keyed by, before TensorFlow reads them
 
 
 @contextmanager
@@ -65,5 +61,8 @@ def quiet_stderr():
         os.close(devnull)
 
 
+# Only sweeper's own processes (a worker, a run) get the compile cache, not a user's
+# that had loaded TensorFlow for a fit of its own before importing sweeper.keras.
+LOADED_HERE = "tensorflow" not in sys.modules
 with quiet_stderr():
     import tensorflow  # noqa: F401 (started in train/_tf.py)

@@ -13,8 +13,9 @@ version and a fingerprint of the XLA flags and the CPU, so another version or fl
 never reads an entry; it is pruned to `SWEEPER_CACHE_MB` (oldest first).
 
 No TensorFlow here: `enable` must run before TensorFlow reads its flags, which it does
-at its first compile, not at its import: a fork server that imported TensorFlow `hold`s
-the cache for the workers it forks, and each of them enables its own (train/_tf.py).
+at its first compile, not at its import: it runs as each training process starts
+TensorFlow (train/_tf.py), so that workers forked from a process that imported it
+(sweep/pool.py) each get a folder of their own.
 """
 
 import atexit
@@ -38,8 +39,8 @@ FLAG = "--tf_xla_persistent_cache_directory"
 PRIVATE = ".proc-"  # private folders: .proc-<pid>-<random>, inside the shared one
 OWNED = "SWEEPER_CACHE_PRIVATE"  # the private folder this process put in TF_XLA_FLAGS
 
-# "pid" of the process it is for; once enabled "shared", "private", "known" (entry
-# names seen); or "held" (`hold`).
+# Once enabled: "pid" of the process it is for, "shared", "private", "known" (entry
+# names seen).
 _state: dict = {}
 
 
@@ -82,19 +83,16 @@ def enable() -> Path | None:
     """Give this process its private cache folder, seeded from the shared one; None
     when the cache is off or the user set XLA's cache folder themselves.
 
-    A process forked from one that enabled or held the cache gets a folder of its own
-    (two processes must never share one)."""
+    A process forked from one that enabled it gets a folder of its own (two processes
+    must never share one)."""
     if _state.get("pid") == os.getpid():
-        return _state.get("private")
-    forked = bool(_state)  # sweeper's own process before the fork: so is this one
+        return _state["private"]
     _state.clear()
     if os.environ.get(SWITCH, "").lower() in ("0", "off", "false", "no"):
         return None
     _forget_inherited()
     if FLAG in os.environ.get("TF_XLA_FLAGS", ""):
         return None  # the user's own cache folder: theirs to manage
-    if "tensorflow" in sys.modules and not forked:
-        return None  # the caller started TensorFlow (their own fit): not our process
     try:
         shared = shared_folder()
         shared.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -117,16 +115,9 @@ def enable() -> Path | None:
     return private
 
 
-def hold() -> None:
-    """No cache folder for this process, which forks the ones that compile: each of
-    them enables its own."""
-    _state.clear()
-    _state.update(pid=os.getpid(), held=True)
-
-
 def active() -> bool:
     """Whether this process has its cache folder (`enable` gave it one)."""
-    return "private" in _state and _state["pid"] == os.getpid()
+    return _state.get("pid") == os.getpid()
 
 
 def _forget_inherited() -> None:

@@ -9,9 +9,8 @@ thread numpy's OpenBLAS starts at import is stopped across a fork by OpenBLAS' o
 fork handler.
 """
 
-from sweeper.train import compile_cache, lean
+from sweeper.train import lean
 
-compile_cache.hold()  # each worker its own cache folder, none for the server
 try:
     lean.load()
 except Exception:  # a server that fails here forks no worker: the sweep would stop
